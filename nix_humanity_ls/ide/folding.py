@@ -1,0 +1,65 @@
+"""Folding ranges: multi-line sets, lists, `let` blocks, formals, `''` strings and comment blocks."""
+
+from __future__ import annotations
+
+import attrs
+from tree_sitter import QueryCursor
+
+from ..syntax.document import Document
+from ..syntax.parser import load_query
+
+_FOLDS = load_query("folds")
+MAX_RANGES = 5000
+
+
+@attrs.frozen
+class Fold:
+    start_line: int
+    end_line: int
+    is_comment: bool = False
+
+
+def folding_ranges(doc: Document) -> list[Fold]:
+    nodes = QueryCursor(_FOLDS).captures(doc.tree.root_node).get("fold", [])
+    folds: dict[int, Fold] = {}
+    comment_run: list[int] = []  # lines of consecutive whole-line `#` comments
+
+    def flush_comments() -> None:
+        if len(comment_run) > 1:
+            folds.setdefault(comment_run[0], Fold(comment_run[0], comment_run[-1], True))
+        comment_run.clear()
+
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
+        start = doc.line_of(node.start_byte)
+        last = doc.line_of(max(node.end_byte - 1, node.start_byte))
+        if node.type == "comment":
+            if node.text and node.text.startswith(b"#") and _starts_line(doc, node.start_byte):
+                if comment_run and comment_run[-1] != start - 1:
+                    flush_comments()
+                comment_run.append(start)
+                continue
+            if last > start:
+                folds.setdefault(start, Fold(start, last, True))
+            continue
+        end = last
+        if node.type == "let_expression":
+            keyword_in = next((c for c in node.children if c.type == "in"), None)
+            if keyword_in is None:
+                continue
+            end = doc.line_of(keyword_in.start_byte)
+            if _starts_line(doc, keyword_in.start_byte):
+                end -= 1
+        elif _starts_line(doc, node.end_byte - 1):
+            end -= 1  # keep the closing bracket visible
+        if end > start:
+            folds.setdefault(start, Fold(start, end))
+        if len(folds) >= MAX_RANGES:
+            break
+    flush_comments()
+    return sorted(folds.values(), key=lambda f: f.start_line)
+
+
+def _starts_line(doc: Document, offset: int) -> bool:
+    """True when only spaces or tabs stand between the line's start and `offset`."""
+    line_start = doc.line_starts[doc.line_of(offset)]
+    return not doc.source[line_start:offset].strip(b" \t")

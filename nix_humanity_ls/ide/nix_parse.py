@@ -1,0 +1,105 @@
+"""A second opinion on syntax from the real Nix parser: `nix-instantiate --parse`, run on stdin.
+
+tree-sitter's grammar accepts a few things Nix rejects (a duplicated attribute, a path with a trailing slash,
+an integer too large), so on save the document is also handed to Nix. Nix stops at its first error and
+answers with a JSON `msg` event (1-based line, 1-based *byte* column). The call has a timeout, and a missing
+or broken `nix-instantiate` is reported as `NixUnavailable`, never as a problem in the user's file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from .problem import Problem
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PLAIN_POSITION = re.compile(r"at (?:«[^»]*»|\(string\)|[^\s:]+):(\d+):(\d+)")
+_DEFINED_AT = re.compile(r" at (?:«[^»]*»|\(string\)|\S+?):(\d+):(\d+)")
+
+
+class NixUnavailable(Exception):
+    """`nix-instantiate` is missing, timed out, or answered in a way we cannot read."""
+
+
+def nix_parse_problem(
+    source: bytes, executable: str = "nix-instantiate", timeout: float = 10.0, cwd: str | None = None
+) -> Problem | None:
+    """Nix's own verdict on `source`: None when it parses, else the first problem Nix reports."""
+    path = shutil.which(executable)
+    if path is None:
+        raise NixUnavailable(f"`{executable}` was not found on PATH")
+    try:
+        result = subprocess.run(
+            [path, "--log-format", "internal-json", "--parse", "-"],
+            input=source,
+            capture_output=True,
+            timeout=timeout,
+            cwd=cwd if cwd and os.path.isdir(cwd) else None,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise NixUnavailable(f"`nix-instantiate --parse` took longer than {timeout:g} s") from error
+    except OSError as error:
+        raise NixUnavailable(f"could not run `{executable}`: {error}") from error
+    if result.returncode == 0:
+        return None
+    return _problem_from_output(source, result.stderr.decode("utf-8", "replace"))
+
+
+def _problem_from_output(source: bytes, stderr: str) -> Problem:
+    line = column = None
+    message = None
+    for raw in stderr.splitlines():
+        if raw.startswith("@nix "):
+            try:
+                event = json.loads(raw[5:])
+            except json.JSONDecodeError:
+                continue
+            if event.get("action") == "msg" and event.get("level", 0) == 0:
+                message = _ANSI.sub("", str(event.get("raw_msg") or event.get("msg") or ""))
+                line, column = event.get("line"), event.get("column")
+                break
+    if message is None:  # an older or newer Nix that ignored --log-format: read the plain text
+        plain = _ANSI.sub("", stderr)
+        message = next((m for m in plain.splitlines() if m.startswith("error:")), plain.strip() or "error")
+        message = message.removeprefix("error:").strip()
+        found = _PLAIN_POSITION.search(plain)
+        if found:
+            line, column = int(found.group(1)), int(found.group(2))
+    offset = _offset(source, line, column)
+    end = offset + 1 if offset < len(source) else offset
+    return Problem(offset, end, _plain(message), code=_code(message), source="nix-instantiate")
+
+
+def _offset(source: bytes, line: object, column: object) -> int:
+    """Byte offset of Nix's 1-based line (counted by `\\n`) and 1-based byte column; start of file if unknown."""
+    if not isinstance(line, int) or not isinstance(column, int) or line < 1:
+        return 0
+    start = 0
+    for _ in range(line - 1):
+        found = source.find(b"\n", start)
+        if found < 0:
+            return len(source)
+        start = found + 1
+    end = source.find(b"\n", start)
+    end = len(source) if end < 0 else end
+    return min(start + max(column - 1, 0), end)
+
+
+def _code(message: str) -> str:
+    if message.startswith("undefined variable"):
+        return "undefined-variable"
+    return "syntax-error"
+
+
+def _plain(message: str) -> str:
+    """Nix's wording with Nix's quoting turned into code marks, and source positions into line numbers."""
+    message = _DEFINED_AT.sub(lambda m: f" on line {m.group(1)}", message)
+    message = re.sub(r"'([^']*)'", r"`\1`", message)
+    message = message.replace("syntax error, unexpected", "syntax error: unexpected")
+    message = message.replace(", expecting", ", expected")
+    return message

@@ -1,0 +1,85 @@
+"""Conversions between lsprotocol types and the core's byte offsets and plain records. Nothing else here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lsprotocol import types
+
+from ..ide.folding import Fold
+from ..ide.problem import Problem
+from ..ide.symbols import Symbol
+from ..syntax.document import Change, Document, Position, PositionEncoding
+
+
+def encoding(value: object) -> PositionEncoding:
+    """The negotiated encoding (pygls stores an enum member or a plain string; none means UTF-16)."""
+    raw = getattr(value, "value", value)
+    for member in PositionEncoding:
+        if member.value == raw:
+            return member
+    return PositionEncoding.UTF16
+
+
+def change(event: types.TextDocumentContentChangeEvent) -> Change:
+    if isinstance(event, types.TextDocumentContentChangePartial):
+        return Change(event.text, position(event.range.start), position(event.range.end))
+    return Change(event.text)
+
+
+def position(value: types.Position) -> Position:
+    return Position(value.line, value.character)
+
+
+def offset(doc: Document, value: types.Position, enc: PositionEncoding) -> int:
+    return doc.offset_at(position(value), enc)
+
+
+def lsp_range(doc: Document, start: int, end: int, enc: PositionEncoding) -> types.Range:
+    a, b = doc.position_at(start, enc), doc.position_at(end, enc)
+    return types.Range(types.Position(a.line, a.character), types.Position(b.line, b.character))
+
+
+def diagnostic(doc: Document, problem: Problem, enc: PositionEncoding) -> types.Diagnostic:
+    related = [
+        types.DiagnosticRelatedInformation(
+            types.Location(doc.uri, lsp_range(doc, item.start, item.end, enc)), item.message
+        )
+        for item in problem.related
+    ]
+    return types.Diagnostic(
+        range=lsp_range(doc, problem.start, problem.end, enc),
+        message=problem.message,
+        severity=types.DiagnosticSeverity(int(problem.severity)),
+        code=problem.code,
+        source=problem.source,
+        related_information=related or None,
+    )
+
+
+def document_symbol(doc: Document, symbol: Symbol, enc: PositionEncoding) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name=symbol.name or "(unnamed)",
+        kind=types.SymbolKind[symbol.kind.name],
+        range=lsp_range(doc, symbol.start, symbol.end, enc),
+        selection_range=lsp_range(doc, symbol.selection_start, symbol.selection_end, enc),
+        detail=symbol.detail,
+        children=[document_symbol(doc, child, enc) for child in symbol.children] or None,
+    )
+
+
+def folding_range(fold: Fold) -> types.FoldingRange:
+    return types.FoldingRange(
+        start_line=fold.start_line,
+        end_line=fold.end_line,
+        kind=types.FoldingRangeKind.Comment if fold.is_comment else types.FoldingRangeKind.Region,
+    )
+
+
+def selection_range(doc: Document, chain: Sequence[tuple[int, int]], enc: PositionEncoding) -> types.SelectionRange:
+    """Nest a chain (innermost first) into LSP's parent-linked form, building from the outside in."""
+    result: types.SelectionRange | None = None
+    for start, end in reversed(chain):
+        result = types.SelectionRange(range=lsp_range(doc, start, end, enc), parent=result)
+    assert result is not None  # a chain always holds at least the whole document
+    return result

@@ -1,0 +1,144 @@
+"""Feature registrations. Each handler converts LSP params into core calls and core results into LSP types;
+the work itself happens in `nix_humanity_ls.workspace` and `nix_humanity_ls.ide`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from .. import __version__
+from ..ide.folding import folding_ranges
+from ..ide.selection import selection_chain
+from ..ide.symbols import document_symbols
+from ..syntax.document import Document, PositionEncoding
+from ..syntax.store import StaleVersion, UnknownDocument
+from ..workspace import Workspace
+from . import convert
+
+log = logging.getLogger(__name__)
+
+
+class NixHumanityServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("nix-humanity-ls", __version__)
+        self.core = Workspace()
+
+    @property
+    def encoding(self) -> PositionEncoding:
+        return convert.encoding(self.workspace.position_encoding)
+
+    def document(self, uri: str) -> Document:
+        """The open document, or an LSP error a client can show (never an internal error)."""
+        try:
+            return self.core.documents.get(uri)
+        except UnknownDocument as error:
+            raise JsonRpcInvalidParams(str(error)) from error
+        except StaleVersion as error:
+            raise JsonRpcContentModified(str(error)) from error
+
+    def publish(self, uri: str) -> None:
+        if uri not in self.core.documents:
+            return
+        doc = self.core.documents.get(uri)
+        encoding = self.encoding
+        diagnostics = [convert.diagnostic(doc, problem, encoding) for problem in self.core.problems(uri)]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+        )
+
+    def configure(self, raw: object) -> None:
+        update = self.core.configure(raw)
+        logging.getLogger("nix_humanity_ls").setLevel(update.settings.log_level.name)
+        for key in update.unknown:
+            self.window_log_message(
+                types.LogMessageParams(types.MessageType.Log, f"ignoring unknown setting `{key}`")
+            )
+            log.info("ignoring unknown setting %s", key)
+        if update.errors:
+            self.window_show_message(
+                types.ShowMessageParams(types.MessageType.Warning, "nix-humanity settings: " + "; ".join(update.errors))
+            )
+        for uri in list(self.open_uris()):
+            self.publish(uri)
+
+    def open_uris(self) -> list[str]:
+        return [uri for uri in self.workspace.text_documents if uri in self.core.documents]
+
+
+server = NixHumanityServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: NixHumanityServer, params: types.InitializeParams) -> None:
+    if params.initialization_options is not None:
+        ls.configure(params.initialization_options)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: NixHumanityServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    ls.core.open(item.uri, item.text, item.version)
+    ls.publish(item.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: NixHumanityServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri, version = params.text_document.uri, params.text_document.version
+    try:
+        ls.core.change(uri, version, [convert.change(c) for c in params.content_changes], ls.encoding)
+    except (StaleVersion, UnknownDocument) as error:
+        # pygls has applied the change to its own copy; start again from that text rather than guess
+        log.warning("%s; re-reading the whole document", error)
+        ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"{error}; re-reading the document"))
+        ls.core.open(uri, ls.workspace.get_text_document(uri).source, version)
+    ls.publish(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: NixHumanityServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if not ls.core.wants_nix_check(uri):
+        return
+    doc = ls.core.documents.get(uri)
+    version = doc.version
+    if await asyncio.to_thread(ls.core.nix_check, uri, version, doc.source):
+        if uri in ls.core.documents and ls.core.documents.get(uri).version == version:
+            ls.publish(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: NixHumanityServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.core.close(uri)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbol(ls: NixHumanityServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    return [convert.document_symbol(doc, symbol, encoding) for symbol in document_symbols(doc)]
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+def folding_range(ls: NixHumanityServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+    return [convert.folding_range(fold) for fold in folding_ranges(ls.document(params.text_document.uri))]
+
+
+@server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
+def selection_range(ls: NixHumanityServer, params: types.SelectionRangeParams) -> list[types.SelectionRange]:
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    return [
+        convert.selection_range(doc, selection_chain(doc, convert.offset(doc, p, encoding)), encoding)
+        for p in params.positions
+    ]
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: NixHumanityServer, params: types.DidChangeConfigurationParams) -> None:
+    ls.configure(params.settings)

@@ -1,0 +1,1 @@
+"""Syntax layer: Nix text as bytes + a tree-sitter tree, positions, and queries shared by every feature."""

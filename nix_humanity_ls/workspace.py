@@ -1,0 +1,76 @@
+"""The server's state without the protocol: open documents, settings, and Nix's verdict from the last save.
+
+The LSP layer calls these methods and converts what they return; tests and the CLI can use them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from urllib.parse import unquote, urlparse
+
+from .ide.diagnostics import document_problems
+from .ide.nix_parse import NixUnavailable, nix_parse_problem
+from .ide.problem import Problem
+from .settings import Settings, SettingsUpdate, read_settings
+from .syntax.document import Change, Document, PositionEncoding
+from .syntax.store import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+class Workspace:
+    def __init__(self) -> None:
+        self.documents = DocumentStore()
+        self.settings = Settings()
+        self._nix_verdicts: dict[str, tuple[int | None, Problem | None]] = {}
+
+    def configure(self, raw: object) -> SettingsUpdate:
+        update = read_settings(raw, self.settings)
+        self.settings = update.settings
+        return update
+
+    def open(self, uri: str, text: str, version: int | None) -> Document:
+        self._nix_verdicts.pop(uri, None)
+        return self.documents.open(uri, text, version)
+
+    def change(self, uri: str, version: int | None, changes: Iterable[Change], encoding: PositionEncoding) -> Document:
+        self._nix_verdicts.pop(uri, None)  # Nix's position no longer matches the text
+        document, _edits = self.documents.change(uri, version, changes, encoding)
+        return document
+
+    def close(self, uri: str) -> None:
+        self._nix_verdicts.pop(uri, None)
+        self.documents.close(uri)
+
+    def problems(self, uri: str) -> list[Problem]:
+        document = self.documents.get(uri)
+        verdict = self._nix_verdicts.get(uri)
+        nix_problem = verdict[1] if verdict is not None and verdict[0] == document.version else None
+        return document_problems(document, nix_problem, self.settings.diagnostics.max_problems)
+
+    def wants_nix_check(self, uri: str) -> bool:
+        """Only worth running when enabled and tree-sitter found nothing (Nix reports one error at most)."""
+        if not self.settings.diagnostics.nix_parse_on_save or uri not in self.documents:
+            return False
+        return not self.documents.get(uri).tree.root_node.has_error
+
+    def nix_check(self, uri: str, version: int | None, source: bytes) -> bool:
+        """Run `nix-instantiate --parse` on a snapshot (safe in a worker thread). True when the verdict is
+        recorded for `version`; False when Nix could not be asked (logged)."""
+        try:
+            problem = nix_parse_problem(source, self.settings.nix_instantiate, self.settings.nix_timeout, _directory(uri))
+        except NixUnavailable as error:
+            log.info("no second opinion from Nix: %s", error)
+            return False
+        self._nix_verdicts[uri] = (version, problem)
+        return True
+
+
+def _directory(uri: str) -> str | None:
+    """The folder of a `file:` URI, so that Nix resolves relative paths as it would for the file itself."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return os.path.dirname(unquote(parsed.path)) or None
