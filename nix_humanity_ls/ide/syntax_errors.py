@@ -47,11 +47,15 @@ def _error_nodes(root: Node) -> Iterator[Node]:
 def _first_per_line(doc: Document, problems: list[Problem], limit: int) -> list[Problem]:
     kept: list[Problem] = []
     lines: set[int] = set()
+    openers: set[int] = set()  # two symptoms of one unclosed bracket are one problem
     for problem in sorted(problems, key=lambda p: (p.start, p.end)):
         line = doc.line_of(problem.start)
-        if line in lines:
+        opener = problem.related[0].start if problem.related else None
+        if line in lines or opener in openers:
             continue
         lines.add(line)
+        if opener is not None:
+            openers.add(opener)
         kept.append(problem)
         if len(kept) == limit:
             break
@@ -184,6 +188,10 @@ def _explain_error(doc: Document, node: Node) -> Problem:
                 comma.end_byte,
                 f"end the value of `{_dotted(binding_path(binding))}` with `;`, not `,`",
             )
+    if "=" in types and node.parent is not None and node.parent.type == "list_expression":
+        problem = _list_swallowed_binding(doc, node.parent, tokens[types.index("=")])
+        if problem is not None:
+            return problem
     if "=" in types:
         problem = _missing_semicolon_before(doc, node, tokens[types.index("=")])
         if problem is not None:
@@ -234,6 +242,21 @@ def _match_brackets(tokens: list[Node]) -> tuple[Node | None, Node | None]:
             elif stray is None and not any(_kind(t) == "let" for t in stack):
                 stray = token
     return stray, (stack[-1] if stack else None)
+
+
+def _list_swallowed_binding(doc: Document, list_node: Node, equals: Node) -> Problem | None:
+    """`[ firefox <newline> time.timeZone = "UTC";` : the list was never closed, so the next binding landed
+    inside it. Point after the last real element."""
+    opener = list_node.children[0] if list_node.children and list_node.children[0].type == "[" else None
+    end = _skip_attrpath_backwards(doc, _token_before(doc, equals.start_byte))
+    if opener is None or end is None or end.start_byte < opener.start_byte:
+        return None
+    shown = doc.slice(end.start_byte, end.end_byte)
+    message = f"unclosed `[` opened on line {_line(doc, opener)}: add `]` after `{shown}`"
+    if end == opener:
+        message = f"unclosed `[` opened on line {_line(doc, opener)}: add `]`"
+    return Problem(end.start_byte, end.end_byte, message,
+                   related=(Related(opener.start_byte, opener.end_byte, "`[` opened here"),))
 
 
 def _missing_semicolon_before(doc: Document, error: Node, equals: Node) -> Problem | None:

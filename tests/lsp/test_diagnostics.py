@@ -19,14 +19,14 @@ async def client(lsp_client: LanguageClient):
 
 
 async def _open(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "nix", version, text)))
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="nix", version=version, text=text)))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
 
 
 async def _change(client: LanguageClient, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri, version),
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             [types.TextDocumentContentChangePartial(types.Range(types.Position(*start), types.Position(*end)), text)],
         )
     )
@@ -50,8 +50,8 @@ async def test_unclosed_list_names_its_line(client: LanguageClient):
     uri = URI.replace("configuration", "unclosed")
     await _open(client, uri, "{\n  environment.systemPackages = with pkgs; [\n    firefox\n\n  time.timeZone = \"UTC\";\n}\n")
     (diagnostic,) = client.diagnostics[uri]
-    assert "unclosed `[` opened on line 2" in diagnostic.message
-    assert diagnostic.range.start.line == 1
+    assert diagnostic.message == "unclosed `[` opened on line 2: add `]` after `firefox`"
+    assert diagnostic.range.start == types.Position(2, 4)
     assert diagnostic.related_information and diagnostic.related_information[0].location.range.start.line == 1
 
 
