@@ -81,3 +81,7 @@ def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-inst
 def _format(path: str, doc: Document, problem: Problem) -> str:
     position = doc.position_at(problem.start, PositionEncoding.UTF32)
     return f"{path}:{position.line + 1}:{position.character + 1}: {problem.message}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
