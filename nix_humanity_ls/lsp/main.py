@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import server  # imported late so that --help and --version stay fast
 
+    log = logging.getLogger("nix_humanity_ls")
     if args.tcp:
+        log.info("nix-humanity-ls %s listening on %s:%d", __version__, *args.tcp)
         server.start_tcp(*args.tcp)
     else:
+        log.info("nix-humanity-ls %s on stdio", __version__)
         server.start_io()
     return 0

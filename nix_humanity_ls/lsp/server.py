@@ -74,6 +74,8 @@ server = NixHumanityServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: NixHumanityServer, params: types.InitializeParams) -> None:
+    client = params.client_info.name if params.client_info else "an unnamed client"
+    log.info("initialize from %s; positions in %s", client, ls.encoding.value)
     if params.initialization_options is not None:
         ls.configure(params.initialization_options)
 
