@@ -1,0 +1,1 @@
+"""The one edit engine: minimal, formatting-preserving changes to a NixOS module's syntax tree."""
