@@ -1,0 +1,1 @@
+"""Understanding plain-words requests: phrasing, verbs and the things they name."""
