@@ -53,6 +53,35 @@ def _new_list(doc: Document, names: Sequence[str], package_set: str) -> str:
     return f"with {package_set}; [ {items} ]" if uses_with else f"[ {items} ]"
 
 
+def add_to_list(doc: Document, path: Sequence[str], literals: Sequence[str]) -> list[TextEdit]:
+    """Edits that add Nix literals (`8080`, `"docker"`) to the list option `path`; [] when all are there."""
+    lists = option_lists(module_set(doc), tuple(path))
+    present = {element.text for nix_list in lists for element in nix_list.elements}
+    missing = [item for item in dict.fromkeys(literals) if item not in present]
+    if not missing:
+        return []
+    if not lists:
+        return set_option(doc, path, "[ " + " ".join(missing) + " ]")
+    return [_insert_elements(doc, lists[0], missing)]
+
+
+def remove_from_list(doc: Document, path: Sequence[str], literals: Sequence[str]) -> list[TextEdit]:
+    """Edits that remove the Nix literals from the list option `path`; [] when none is there."""
+    wanted = set(literals)
+    return [
+        _delete_element(doc, element.node)
+        for nix_list in option_lists(module_set(doc), tuple(path))
+        for element in nix_list.elements
+        if element.text in wanted
+    ]
+
+
+def _order_key(text: str) -> tuple[int, int | str]:
+    """Numbers sort as numbers, names without `pkgs.` and case."""
+    bare = text.removeprefix("pkgs.").strip('"')
+    return (0, int(bare)) if bare.isdigit() else (1, bare.lower())
+
+
 def _insert_elements(doc: Document, target: NixList, texts: Sequence[str]) -> TextEdit:
     """Insert element texts into a list literal, one per line when the list is written that way, at the
     sorted place when the list is sorted, else at the end."""
@@ -61,11 +90,11 @@ def _insert_elements(doc: Document, target: NixList, texts: Sequence[str]) -> Te
     closing = node.children[-1]
     layout = layout_of(doc)
     per_line = doc.line_of(node.start_byte) != doc.line_of(closing.start_byte)
-    names = [e.name or e.text for e in target.elements]
-    is_sorted = len(names) >= 2 and names == sorted(names, key=str.lower)
+    keys = [_order_key(e.text) for e in target.elements]
+    is_sorted = len(keys) >= 2 and keys == sorted(keys)
     if is_sorted and len(texts) == 1:
-        key = texts[0].lower().removeprefix("pkgs.")
-        before = next((el for el, name in zip(elements, names) if name.lower() > key), None)
+        key = _order_key(texts[0])
+        before = next((el for el, other in zip(elements, keys) if other > key), None)
         if before is not None:
             if per_line and starts_line(doc, before.start_byte):
                 start = doc.line_starts[doc.line_of(before.start_byte)]

@@ -26,6 +26,7 @@ from ..syntax.query import (
 )
 from .layout import insert_binding, starts_line
 from .text_edit import TextEdit
+from .values import nix_string
 
 PRIORITY_WRAPPERS = ("mkForce", "mkDefault", "mkOverride", "mkImageMediaOverride", "mkOptionDefault")
 
@@ -36,11 +37,7 @@ class EditError(Exception):
 
 def render_path(path: Sequence[str]) -> str:
     """`services.nginx.virtualHosts."example.org"`: quote segments that are not plain identifiers."""
-    return ".".join(name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", name) else _quote(name) for name in path)
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${") + '"'
+    return ".".join(name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", name) else nix_string(name) for name in path)
 
 
 def module_set(doc: Document) -> Node:

@@ -10,6 +10,10 @@ from ..syntax.parser import load_query
 
 _FOLDS = load_query("folds")
 MAX_RANGES = 5000
+# Tree depth below which no fold starts. Without a cap, tree-sitter's query cursor is quadratic in nesting depth
+# (a 60,000-level `{a={a=…` took 48 s); with it the query skips deep subtrees. 1,000 tree levels are about
+# 300 levels of Nix nesting, far past anything a person folds.
+MAX_DEPTH = 1000
 
 
 @attrs.frozen
@@ -20,7 +24,9 @@ class Fold:
 
 
 def folding_ranges(doc: Document) -> list[Fold]:
-    nodes = QueryCursor(_FOLDS).captures(doc.tree.root_node).get("fold", [])
+    cursor = QueryCursor(_FOLDS)
+    cursor.set_max_start_depth(MAX_DEPTH)
+    nodes = cursor.captures(doc.tree.root_node).get("fold", [])
     folds: dict[int, Fold] = {}
     comment_run: list[int] = []  # lines of consecutive whole-line `#` comments
 

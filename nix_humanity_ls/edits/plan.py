@@ -1,0 +1,93 @@
+"""Operations on a module (set an option, add packages, add to a list…) and applying several in a row.
+
+Each operation is computed on the text the previous one produced, so "add firefox and enable ssh" works
+on any file; the final text must parse or nothing is returned. Callers turn the before/after pair into
+minimal edits (`text_edit.minimal_edits`) or a diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from ..syntax.document import Document
+from .lists import add_packages, add_to_list, remove_from_list, remove_packages
+from ..syntax.query import find_bindings
+from .options import EditError, module_set, set_option
+from .text_edit import TextEdit, apply_edits
+
+SYSTEM_PACKAGES = ("environment", "systemPackages")
+
+
+@attrs.frozen
+class SetOption:
+    path: tuple[str, ...]
+    value: str  # Nix source text
+    only_existing: bool = False  # switching something off that the file never switched on changes nothing
+
+
+@attrs.frozen
+class AddPackages:
+    names: tuple[str, ...]
+    path: tuple[str, ...] = SYSTEM_PACKAGES
+
+
+@attrs.frozen
+class RemovePackages:
+    names: tuple[str, ...]
+    path: tuple[str, ...] = SYSTEM_PACKAGES
+
+
+@attrs.frozen
+class AddToList:
+    path: tuple[str, ...]
+    items: tuple[str, ...]  # Nix source texts
+
+
+@attrs.frozen
+class RemoveFromList:
+    path: tuple[str, ...]
+    items: tuple[str, ...]
+
+
+Operation = SetOption | AddPackages | RemovePackages | AddToList | RemoveFromList
+
+
+def operation_edits(doc: Document, operation: Operation) -> list[TextEdit]:
+    """The edits one operation makes to `doc` ([] when it is already so)."""
+    if isinstance(operation, SetOption):
+        if operation.only_existing and not find_bindings(module_set(doc), operation.path):
+            return []
+        return set_option(doc, operation.path, operation.value)
+    if isinstance(operation, AddPackages):
+        return add_packages(doc, operation.path, operation.names)
+    if isinstance(operation, RemovePackages):
+        return remove_packages(doc, operation.path, operation.names)
+    if isinstance(operation, AddToList):
+        return add_to_list(doc, operation.path, operation.items)
+    return remove_from_list(doc, operation.path, operation.items)
+
+
+@attrs.frozen
+class Applied:
+    source: bytes
+    changed: tuple[Operation, ...]  # the operations that changed something
+    unchanged: tuple[Operation, ...]  # the ones that were already true of the file
+
+
+def apply_operations(doc: Document, operations: Sequence[Operation]) -> Applied:
+    """Apply operations in order. Raises `EditError` when one cannot be made or the result does not parse."""
+    current = doc
+    changed: list[Operation] = []
+    unchanged: list[Operation] = []
+    for operation in operations:
+        edits = operation_edits(current, operation)
+        if not edits:
+            unchanged.append(operation)
+            continue
+        current = Document(doc.uri, apply_edits(current.source, edits))
+        if current.tree.root_node.has_error:
+            raise EditError("the change would break the file's syntax, so it was not made (please report this)")
+        changed.append(operation)
+    return Applied(current.source, tuple(changed), tuple(unchanged))

@@ -1,0 +1,137 @@
+"""The "ask" feature: a plain-words request against a document → a proposed new text, or candidates to
+pick from, or a clear "not understood". Used alike by the code actions, the `nixHumanity.ask` command and
+`nix-humanity ask`; nothing here writes files or speaks LSP."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import attrs
+
+from ..edits.options import EditError, module_set
+from ..edits.plan import Operation, SetOption, apply_operations
+from ..edits.text_edit import TextEdit, minimal_edits
+from ..language.requests import parse_request
+from ..language.resolve import Choice, Knowledge, Resolution, resolve
+from ..syntax.document import Document, decode
+from ..syntax.query import find_bindings, text_of
+
+ALLOW_UNFREE = SetOption(("nixpkgs", "config", "allowUnfree"), "true")
+EXAMPLES = "install firefox, enable ssh, open port 8080, set the time zone to Europe/Berlin, add user alice"
+
+
+@attrs.frozen
+class Candidate:
+    title: str
+    summary: str
+
+
+@attrs.frozen
+class AskResult:
+    """`status` is one of proposed, noop, ambiguous, not_understood, error. `new` is the proposed text."""
+
+    status: str
+    summary: str
+    old: bytes = b""
+    new: bytes | None = None
+    candidates: tuple[Candidate, ...] = ()
+    picked: tuple[tuple[str, str], ...] = ()  # (subject, choice key) for choices the user picked
+    choices: tuple[Choice, ...] = ()  # what was applied (or offered, when ambiguous)
+
+    def edits(self) -> list[TextEdit]:
+        return minimal_edits(self.old, self.new) if self.new is not None else []
+
+    def diff(self, name: str) -> str:
+        if self.new is None or self.new == self.old:
+            return ""
+        return "".join(
+            difflib.unified_diff(
+                decode(self.old).splitlines(keepends=True),
+                decode(self.new).splitlines(keepends=True),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+
+
+def ask(doc: Document, request: str, knowledge: Knowledge, pick: int | None = None) -> AskResult:
+    """Understand `request` and compute the change to `doc`. `pick` (1-based) chooses among candidates."""
+    intents = parse_request(request)
+    if not intents:
+        if not request.strip():
+            return AskResult("not_understood", f"the request is empty; try for example: {EXAMPLES}", doc.source)
+        return AskResult("not_understood", f"not understood: “{request.strip()}”. Try for example: {EXAMPLES}", doc.source)
+    resolutions = [resolve(intent, knowledge) for intent in intents]
+    problems = [r for r in resolutions if r.problem is not None]
+    if problems:
+        return AskResult("not_understood", "; ".join(_problem_text(r) for r in problems), doc.source)
+    chosen: list[Choice] = []
+    picked: list[tuple[str, str]] = []
+    for resolution in resolutions:
+        if resolution.certain:
+            chosen.append(resolution.choices[0])
+            continue
+        if pick is None or picked:
+            return _ambiguous(doc, resolution)
+        if not 1 <= pick <= len(resolution.choices):
+            return AskResult("error", f"--pick {pick} is not one of the {len(resolution.choices)} candidates", doc.source)
+        choice = resolution.choices[pick - 1]
+        chosen.append(choice)
+        picked.append((resolution.intent.subject, choice.key))
+    try:
+        return _apply(doc, chosen, tuple(picked))
+    except EditError as error:
+        return AskResult("error", str(error), doc.source)
+
+
+def _problem_text(resolution: Resolution) -> str:
+    text = resolution.problem or "not understood"
+    if resolution.suggestions:
+        text += "; did you mean " + ", ".join(f"“{s}”" for s in resolution.suggestions) + "?"
+    return text
+
+
+def _ambiguous(doc: Document, resolution: Resolution) -> AskResult:
+    candidates = tuple(Candidate(c.title, c.summary) for c in resolution.choices)
+    subject = resolution.intent.subject
+    if len(candidates) == 1:
+        message = f"“{subject}” is not a name I know exactly; did you mean this?"
+    else:
+        message = f"“{subject}” could mean {len(candidates)} things; pick one"
+    return AskResult(
+        "ambiguous",
+        message,
+        doc.source,
+        candidates=candidates,
+        choices=resolution.choices,
+    )
+
+
+def allows_unfree(doc: Document) -> bool:
+    """True when the module already lets unfree packages in (`allowUnfree = true` or a predicate)."""
+    attrset = module_set(doc)
+    allow = find_bindings(attrset, ("nixpkgs", "config", "allowUnfree"))
+    if any(text_of(b.value).endswith("true") for b in allow):
+        return True
+    return bool(find_bindings(attrset, ("nixpkgs", "config", "allowUnfreePredicate")))
+
+
+def _apply(doc: Document, chosen: Sequence[Choice], picked: tuple[tuple[str, str], ...]) -> AskResult:
+    operations: list[Operation] = [op for choice in chosen for op in choice.operations]
+    notes = [note for choice in chosen for note in choice.notes]
+    unfree = [c for c in chosen if c.unfree]
+    if unfree and not allows_unfree(doc):
+        operations.append(ALLOW_UNFREE)
+        names = ", ".join(c.key.split(":", 1)[1] for c in unfree)
+        notes.append(f"also allows unfree packages (nixpkgs.config.allowUnfree), because {names} is unfree")
+    applied = apply_operations(doc, operations)
+    done = [c for c in chosen if any(op in applied.changed for op in c.operations)]
+    already = [c for c in chosen if c not in done]
+    parts = [c.title for c in done]
+    parts += [f"already done: {c.title}" for c in already]
+    summary = "; ".join(parts + notes)
+    if not applied.changed:
+        return AskResult("noop", f"nothing to change: {'; '.join(c.title for c in chosen)} is already so", doc.source,
+                         picked=picked, choices=tuple(chosen))
+    return AskResult("proposed", summary, doc.source, applied.source, picked=picked, choices=tuple(chosen))

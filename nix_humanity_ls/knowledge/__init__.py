@@ -1,0 +1,1 @@
+"""Bundled and user knowledge: packages, options and the words people use for them."""

@@ -1,0 +1,149 @@
+"""Package knowledge, from layered sources: the user's own nixpkgs when it is known (a later source), and
+always the bundled list of common packages with descriptions in our own words (`data/packages.tsv`).
+
+A source only answers questions; `PackageIndex` layers sources and does the matching, so adding a source
+never changes how matching works.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from typing import Protocol
+
+import attrs
+
+
+@attrs.frozen
+class Package:
+    attr: str
+    description: str = ""
+    unfree: bool = False
+    kinds: frozenset[str] = frozenset()
+    aliases: tuple[str, ...] = ()
+
+
+class PackageSource(Protocol):
+    """Where package facts come from. `name` is shown to users ("bundled", "nixpkgs at /nix/store/…")."""
+
+    name: str
+
+    def get(self, attr: str) -> Package | None: ...
+
+    def packages(self) -> Iterable[Package]: ...
+
+
+class BundledPackages:
+    """The packages shipped with nix-humanity-ls, read on first use."""
+
+    name = "bundled"
+
+    def __init__(self, text: str | None = None) -> None:
+        self._text = text
+
+    @functools.cached_property
+    def _by_attr(self) -> dict[str, Package]:
+        text = self._text
+        if text is None:
+            text = (resources.files("nix_humanity_ls.knowledge") / "data" / "packages.tsv").read_text("utf-8")
+        return {p.attr: p for p in parse_packages_tsv(text)}
+
+    def get(self, attr: str) -> Package | None:
+        return self._by_attr.get(attr)
+
+    def packages(self) -> Iterable[Package]:
+        return self._by_attr.values()
+
+
+def parse_packages_tsv(text: str) -> list[Package]:
+    """Rows `attr<TAB>flags<TAB>description<TAB>aliases` (flags and aliases comma-separated, `-` for none)."""
+    found = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        attr, flags, description, aliases = (line.split("\t") + ["", "", ""])[:4]
+        kinds = frozenset(f for f in flags.split(",") if f and f != "-")
+        found.append(
+            Package(
+                attr=attr.strip(),
+                description=description.strip(),
+                unfree="unfree" in kinds,
+                kinds=kinds - {"unfree"},
+                aliases=tuple(a.strip() for a in aliases.split(",") if a.strip() and a.strip() != "-"),
+            )
+        )
+    return found
+
+
+@attrs.frozen
+class PackageMatch:
+    """A package a word may mean; `how` says why: exact, alias, variant (case or `-`/`_`), or close (a typo)."""
+
+    package: Package
+    how: str
+    score: float
+
+
+def _variant_key(word: str) -> str:
+    return re.sub(r"[-_\s.]", "", word.lower())
+
+
+class PackageIndex:
+    """Package lookup over layered sources (earlier sources win for the same attribute)."""
+
+    def __init__(self, sources: Sequence[PackageSource]) -> None:
+        self.sources = tuple(sources)
+
+    def get(self, attr: str) -> Package | None:
+        for source in self.sources:
+            found = source.get(attr)
+            if found is not None:
+                return found
+        return None
+
+    @functools.cached_property
+    def _tables(self) -> tuple[dict[str, Package], dict[str, list[str]], dict[str, list[str]]]:
+        by_attr: dict[str, Package] = {}
+        for source in reversed(self.sources):
+            by_attr.update({p.attr: p for p in source.packages()})
+        aliases: dict[str, list[str]] = {}
+        variants: dict[str, list[str]] = {}
+        for package in by_attr.values():
+            for alias in package.aliases:
+                aliases.setdefault(alias.lower(), []).append(package.attr)
+            variants.setdefault(_variant_key(package.attr), []).append(package.attr)
+        return by_attr, aliases, variants
+
+    def find(self, word: str, limit: int = 5) -> list[PackageMatch]:
+        """What `word` may name, best first: an exact attribute wins alone; otherwise aliases and spelling
+        variants; otherwise close spellings (a typo), ranked by similarity."""
+        by_attr, aliases, variants = self._tables
+        word = word.strip()
+        if word in by_attr:
+            return [PackageMatch(by_attr[word], "exact", 1.0)]
+        found: dict[str, PackageMatch] = {}
+        for attr in aliases.get(word.lower(), []):
+            found[attr] = PackageMatch(by_attr[attr], "alias", 0.95)
+        for attr in variants.get(_variant_key(word), []):
+            found.setdefault(attr, PackageMatch(by_attr[attr], "variant", 0.9))
+        if found:
+            return sorted(found.values(), key=lambda m: (-m.score, len(m.package.attr), m.package.attr))[:limit]
+        names = list(by_attr) + list(aliases)
+        close = difflib.get_close_matches(word.lower(), names, n=limit * 2, cutoff=0.75)
+        for name in close:
+            score = difflib.SequenceMatcher(a=word.lower(), b=name).ratio()
+            for attr in [name] if name in by_attr else aliases[name]:
+                if attr not in found or found[attr].score < score:
+                    found[attr] = PackageMatch(by_attr[attr], "close", round(score, 3))
+        return sorted(found.values(), key=lambda m: (-m.score, m.package.attr))[:limit]
+
+    def names(self) -> list[str]:
+        return sorted(self._tables[0])
+
+
+@functools.cache
+def bundled_index() -> PackageIndex:
+    return PackageIndex([BundledPackages()])

@@ -1,0 +1,298 @@
+"""From an intent ("install", "python") to ranked, concrete choices, each a list of edit operations with a
+title in plain words. A choice is only taken without asking when the words named it exactly; a typo or an
+ambiguous word gives candidates, and words we do not know give the closest things we do know."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from ..edits.plan import AddPackages, AddToList, Operation, RemoveFromList, RemovePackages, SetOption
+from ..edits.values import nix_string
+from ..knowledge.packages import Package, PackageIndex, PackageMatch
+from ..knowledge.vocabulary import Feature, FeatureMatch, Setting, Vocabulary
+from .requests import Action, Intent
+
+ZONEINFO = "/usr/share/zoneinfo"
+
+
+@attrs.frozen
+class Choice:
+    key: str  # stable identity, remembered when the user picks it: "package:python312", "feature:ssh"
+    title: str  # "Install firefox (environment.systemPackages)"
+    summary: str  # one line about what it is
+    operations: tuple[Operation, ...]
+    unfree: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Resolution:
+    intent: Intent
+    choices: tuple[Choice, ...] = ()
+    certain: bool = False  # the first choice may be applied without asking
+    problem: str | None = None  # why nothing could be chosen
+    suggestions: tuple[str, ...] = ()  # what we do understand that is close
+
+
+@attrs.frozen
+class Knowledge:
+    packages: PackageIndex
+    vocabulary: Vocabulary
+    aliases: Mapping[str, str] = attrs.Factory(dict)  # user's words → package or feature words
+    remembered: Mapping[str, str] = attrs.Factory(dict)  # subject → choice key picked before
+
+
+def resolve(intent: Intent, knowledge: Knowledge) -> Resolution:
+    subject = knowledge.aliases.get(intent.subject, intent.subject)
+    if subject != intent.subject:
+        intent = attrs.evolve(intent, subject=subject)
+    resolver = _RESOLVERS[intent.action]
+    resolution = resolver(intent, knowledge)
+    return _remembered_first(resolution, knowledge.remembered.get(intent.subject))
+
+
+def _remembered_first(resolution: Resolution, key: str | None) -> Resolution:
+    if key is None or not resolution.choices:
+        return resolution
+    ranked = sorted(resolution.choices, key=lambda c: c.key != key)
+    return attrs.evolve(resolution, choices=tuple(ranked))
+
+
+# -- packages and features ------------------------------------------------------------------------------
+
+
+def install_choice(package: Package) -> Choice:
+    return Choice(
+        f"package:{package.attr}",
+        f"Install {package.attr} (environment.systemPackages)",
+        f"{package.attr}: {package.description}" if package.description else package.attr,
+        (AddPackages((package.attr,)),),
+        unfree=package.unfree,
+    )
+
+
+def feature_choice(feature: Feature, enable: bool = True) -> Choice:
+    settings = feature.enable if enable else feature.disable
+    first = ".".join(settings[0].path)
+    verb = "Enable" if enable else "Disable"
+    notes = []
+    if enable and feature.groups:
+        notes.append(f"users need to be in the {', '.join(feature.groups)} group to use it")
+    if enable and feature.note:
+        notes.append(feature.note)
+    return Choice(
+        f"feature:{feature.id}" if enable else f"feature-off:{feature.id}",
+        f"{verb} {feature.title} ({first})",
+        feature.summary or feature.title,
+        tuple(_setting_operation(s, only_existing=not enable) for s in settings),
+        unfree=enable and feature.unfree,
+        notes=tuple(notes),
+    )
+
+
+def _setting_operation(setting: Setting, only_existing: bool = False) -> Operation:
+    if setting.add:
+        return RemoveFromList(setting.path, setting.add) if only_existing else AddToList(setting.path, setting.add)
+    assert setting.value is not None
+    return SetOption(setting.path, setting.value, only_existing)
+
+
+def _resolve_install(intent: Intent, knowledge: Knowledge) -> Resolution:
+    packages = knowledge.packages.find(intent.subject)
+    features = knowledge.vocabulary.find(intent.subject)
+    exact_package = packages[0] if packages and packages[0].how == "exact" else None
+    exact_feature = features[0] if features and features[0].how in ("exact", "words") else None
+    if exact_feature is not None and exact_feature.feature.package is not None:
+        module = feature_choice(exact_feature.feature)
+        package = knowledge.packages.get(exact_feature.feature.package) or Package(exact_feature.feature.package)
+        ordered = (install_choice(package), module) if exact_feature.feature.prefer_package else (module, install_choice(package))
+        return Resolution(intent, ordered, certain=True)
+    if exact_package is not None:
+        return Resolution(intent, (install_choice(exact_package.package),), certain=True)
+    if exact_feature is not None:
+        return Resolution(intent, (feature_choice(exact_feature.feature),), certain=True)
+    removed = knowledge.vocabulary.find_removed(intent.subject)
+    if removed is not None and removed.package and knowledge.packages.get(removed.package):
+        choice = install_choice(knowledge.packages.get(removed.package))  # type: ignore[arg-type]
+        return Resolution(intent, (attrs.evolve(choice, notes=(removed.advice,)),), certain=True)
+    return _from_matches(intent, packages, features, knowledge)
+
+
+def _from_matches(
+    intent: Intent, packages: Sequence[PackageMatch], features: Sequence[FeatureMatch], knowledge: Knowledge
+) -> Resolution:
+    """Aliases, spelling variants and typos: one variant of the same name is safe to take; anything else is
+    offered as candidates, best first."""
+    ranked = sorted(
+        [(m.score, install_choice(m.package)) for m in packages]
+        + [(m.score, feature_choice(m.feature)) for m in features],
+        key=lambda pair: -pair[0],
+    )
+    choices = tuple(dict((c.key, c) for _, c in ranked).values())
+    if not choices:
+        return _not_understood(intent, knowledge)
+    single_variant = len(packages) == 1 and packages[0].how in ("alias", "variant") and not features
+    return Resolution(intent, choices, certain=single_variant)
+
+
+def _not_understood(intent: Intent, knowledge: Knowledge) -> Resolution:
+    words = knowledge.vocabulary.all_words() + knowledge.packages.names()
+    close = difflib.get_close_matches(intent.subject, words, n=5, cutoff=0.6)
+    return Resolution(intent, problem=f"not understood: `{intent.subject}`", suggestions=tuple(close))
+
+
+def _resolve_enable(intent: Intent, knowledge: Knowledge) -> Resolution:
+    features = knowledge.vocabulary.find(intent.subject)
+    if features and features[0].how in ("exact", "words") and len(features) == 1:
+        return Resolution(intent, (feature_choice(features[0].feature),), certain=True)
+    removed = knowledge.vocabulary.find_removed(intent.subject)
+    if removed is not None and not features:
+        return Resolution(intent, problem=f"`{removed.old}` no longer exists in NixOS: {removed.advice}")
+    packages = [m for m in knowledge.packages.find(intent.subject) if m.how != "close"]
+    return _from_matches(intent, packages, features, knowledge) if features or packages else _not_understood(intent, knowledge)
+
+
+def _resolve_disable(intent: Intent, knowledge: Knowledge) -> Resolution:
+    features = knowledge.vocabulary.find(intent.subject)
+    if not features:
+        return _not_understood(intent, knowledge)
+    choices = tuple(feature_choice(m.feature, enable=False) for m in features)
+    return Resolution(intent, choices, certain=features[0].how in ("exact", "words") and len(features) == 1)
+
+
+def _resolve_remove(intent: Intent, knowledge: Knowledge) -> Resolution:
+    packages = knowledge.packages.find(intent.subject)
+    choices: list[Choice] = []
+    for match in packages:
+        attr = match.package.attr
+        choices.append(
+            Choice(f"remove:{attr}", f"Remove {attr} (environment.systemPackages)", f"{attr}: {match.package.description}",
+                   (RemovePackages((attr,)),))
+        )
+    features = [m for m in knowledge.vocabulary.find(intent.subject) if m.how != "close"]
+    choices.extend(feature_choice(m.feature, enable=False) for m in features)
+    if not choices:
+        name = intent.subject.replace(" ", "-")
+        if re.fullmatch(r"[A-Za-z_][\w'-]*", name):  # not known to us, but it may be in the file: try it
+            return Resolution(intent, (Choice(f"remove:{name}", f"Remove {name} (environment.systemPackages)", name,
+                                              (RemovePackages((name,)),)),), certain=True)
+        return _not_understood(intent, knowledge)
+    certain = bool(packages) and packages[0].how == "exact" or (not packages and len(features) == 1)
+    return Resolution(intent, tuple(choices), certain=certain)
+
+
+# -- ports, settings, users -----------------------------------------------------------------------------
+
+
+def _port_lists(protocol: str | None, is_range: bool) -> tuple[str, ...]:
+    kind = "UDP" if protocol == "udp" else "TCP"
+    return ("networking", "firewall", f"allowed{kind}PortRanges" if is_range else f"allowed{kind}Ports")
+
+
+def _resolve_port(intent: Intent, knowledge: Knowledge) -> Resolution:
+    assert intent.value is not None
+    low, _, high = intent.value.partition("-")
+    numbers = [int(low)] + ([int(high)] if high else [])
+    if any(not 1 <= n <= 65535 for n in numbers) or (high and int(high) < int(low)):
+        return Resolution(intent, problem=f"`{intent.value}` is not a port number (ports go from 1 to 65535)")
+    protocol = (intent.protocol or "tcp").upper()
+    path = _port_lists(intent.protocol, bool(high))
+    item = f"{{ from = {low}; to = {high}; }}" if high else low
+    opening = intent.action is Action.OPEN_PORT
+    verb = "Open" if opening else "Close"
+    label = f"ports {low}-{high}" if high else f"port {low}"
+    operation: Operation = AddToList(path, (item,)) if opening else RemoveFromList(path, (item,))
+    choice = Choice(f"port:{intent.value}/{protocol}", f"{verb} {protocol} {label} in the firewall ({'.'.join(path)})",
+                    f"{verb.lower()} {protocol} {label}", (operation,))
+    return Resolution(intent, (choice,), certain=True)
+
+
+def _timezone(value: str) -> str | None:
+    """The canonical spelling of a time zone (`europe/berlin` → `Europe/Berlin`), from the system's zone
+    database when there is one; None when the database exists and has no such zone."""
+    if not os.path.isdir(ZONEINFO):
+        return value
+    wanted = value.replace(" ", "_").lower()
+    for folder, _dirs, files in os.walk(ZONEINFO):
+        for name in files:
+            zone = os.path.relpath(os.path.join(folder, name), ZONEINFO)
+            if zone.lower() == wanted and not zone.startswith(("posix/", "right/")):
+                return zone
+    return None
+
+
+def _locale(value: str) -> str | None:
+    match = re.fullmatch(r"([a-z]{2,3})[_-]([a-z]{2})(?:\.(utf-?8))?", value.strip(), re.IGNORECASE)
+    if match is None:
+        return None
+    return f"{match.group(1).lower()}_{match.group(2).upper()}.UTF-8"
+
+
+def _resolve_set(intent: Intent, knowledge: Knowledge) -> Resolution:
+    value = (intent.value or "").strip()
+    if intent.subject == "timezone":
+        zone = _timezone(value)
+        if zone is None:
+            return Resolution(intent, problem=f"`{value}` is not a time zone this system knows (e.g. Europe/Berlin)")
+        return _setting(intent, ("time", "timeZone"), nix_string(zone), f"Set the time zone to {zone}")
+    if intent.subject == "hostname":
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", value):
+            return Resolution(intent, problem=f"`{value}` cannot be a host name (letters, digits and `-`, up to 63)")
+        return _setting(intent, ("networking", "hostName"), nix_string(value), f"Set the host name to {value}")
+    if intent.subject == "locale":
+        locale = _locale(value)
+        if locale is None:
+            return Resolution(intent, problem=f"`{value}` is not a locale name such as en_US.UTF-8 or de_DE.UTF-8")
+        return _setting(intent, ("i18n", "defaultLocale"), nix_string(locale), f"Set the language (locale) to {locale}")
+    if intent.subject == "keyboard":
+        if not re.fullmatch(r"[a-z]{2,8}(,[a-z]{2,8})*", value.lower()):
+            return Resolution(intent, problem=f"`{value}` is not a keyboard layout name such as us, de or fr")
+        return _setting(intent, ("services", "xserver", "xkb", "layout"), nix_string(value.lower()),
+                        f"Set the keyboard layout to {value.lower()}")
+    return _not_understood(intent, knowledge)
+
+
+def _setting(intent: Intent, path: tuple[str, ...], value: str, title: str) -> Resolution:
+    choice = Choice(f"set:{'.'.join(path)}", f"{title} ({'.'.join(path)})", title, (SetOption(path, value),))
+    return Resolution(intent, (choice,), certain=True)
+
+
+_USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+
+
+def _resolve_user(intent: Intent, knowledge: Knowledge) -> Resolution:
+    name = intent.subject
+    if not _USER_NAME.fullmatch(name):
+        return Resolution(intent, problem=f"`{name}` cannot be a user name (lower-case letters, digits, `-`, `_`)")
+    choice = Choice(f"user:{name}", f"Add user {name} (users.users.{name})", f"a normal user account named {name}",
+                    (SetOption(("users", "users", name, "isNormalUser"), "true"),),
+                    notes=(f"set a password with `passwd {name}` after rebuilding",))
+    return Resolution(intent, (choice,), certain=True)
+
+
+def _resolve_group(intent: Intent, knowledge: Knowledge) -> Resolution:
+    user, group = intent.subject, intent.value or ""
+    if not _USER_NAME.fullmatch(user) or not _USER_NAME.fullmatch(group):
+        return Resolution(intent, problem=f"`{user}` or `{group}` is not a valid user or group name")
+    path = ("users", "users", user, "extraGroups")
+    choice = Choice(f"group:{user}:{group}", f"Add {user} to the {group} group ({'.'.join(path)})",
+                    f"{user} joins the {group} group", (AddToList(path, (nix_string(group),)),))
+    return Resolution(intent, (choice,), certain=True)
+
+
+_RESOLVERS = {
+    Action.INSTALL: _resolve_install,
+    Action.REMOVE: _resolve_remove,
+    Action.ENABLE: _resolve_enable,
+    Action.DISABLE: _resolve_disable,
+    Action.OPEN_PORT: _resolve_port,
+    Action.CLOSE_PORT: _resolve_port,
+    Action.SET: _resolve_set,
+    Action.ADD_USER: _resolve_user,
+    Action.ADD_TO_GROUP: _resolve_group,
+}
