@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -11,10 +12,11 @@ from . import __version__
 from .ide.diagnostics import document_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
+from .files import FileProblem, read_nix_file, write_atomically
+from .ide.ask import Candidate, ask, nix_rejection
+from .language.memory import ChoiceMemory
+from .language.resolve import bundled_knowledge
 from .syntax.document import Document, PositionEncoding
-
-BINARY_SNIFF = 8192
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -36,6 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--nix-instantiate", default="nix-instantiate", metavar="PATH", help="the nix-instantiate to ask"
     )
+    ask = commands.add_parser(
+        "ask",
+        help="change the configuration from a plain-words request",
+        description=(
+            "Understand a request such as \"add firefox and enable ssh\" and change the configuration file. "
+            "Without --write, print the change as a unified diff and leave the file alone. "
+            "Exit status: 0 applied, proposed or nothing to do; 2 ambiguous (see the candidates, then use --pick); "
+            "3 not understood; 1 error."
+        ),
+    )
+    ask.add_argument("request", nargs="+", help="the request, in plain words (quotes optional)")
+    ask.add_argument(
+        "--file", metavar="PATH",
+        help="the configuration to change (default: ./configuration.nix, else /etc/nixos/configuration.nix)",
+    )
+    ask.add_argument("--write", action="store_true", help="write the change to the file (atomically)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    ask.add_argument("--pick", type=int, metavar="N", help="choose candidate N (1-based) of an ambiguous request")
+    ask.add_argument("--no-nix", action="store_true", help="do not ask nix-instantiate --parse to check the result")
     return parser
 
 
@@ -43,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check":
         return _check(args.files, not args.no_nix, args.nix_instantiate)
+    if args.command == "ask":
+        return ask_command(args)
     return 2  # argparse rejects unknown commands before this
 
 
@@ -58,16 +81,9 @@ def _check(paths: Sequence[str], ask_nix: bool, nix_instantiate: str) -> int:
 def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-instantiate") -> list[str]:
     """Problems of one file as `path:line:column: message` lines (empty when it is fine)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return [f"{path}:1:1: cannot read the file: {error.strerror or error}"]
-    if b"\0" in data[:BINARY_SNIFF]:
-        return [f"{path}:1:1: not a Nix file: it contains binary data"]
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return [f"{path}:1:1: not a Nix file: it is not UTF-8 text (bad byte at offset {error.start})"]
+        data = read_nix_file(path)
+    except FileProblem as error:
+        return [f"{path}:1:1: {error}"]
     doc = Document(path, data)
     nix_problem: Problem | None = None
     if ask_nix and not doc.tree.root_node.has_error:
@@ -81,6 +97,58 @@ def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-inst
 def _format(path: str, doc: Document, problem: Problem) -> str:
     position = doc.position_at(problem.start, PositionEncoding.UTF32)
     return f"{path}:{position.line + 1}:{position.character + 1}: {problem.message}"
+
+
+EXIT_CODES = {"applied": 0, "proposed": 0, "noop": 0, "ambiguous": 2, "not_understood": 3, "error": 1}
+DEFAULT_FILES = ("configuration.nix", "/etc/nixos/configuration.nix")
+
+
+def ask_command(args: argparse.Namespace) -> int:
+    path = args.file or next((p for p in DEFAULT_FILES if os.path.exists(p)), DEFAULT_FILES[0])
+    request = " ".join(args.request)
+    memory = ChoiceMemory()
+    try:
+        data = read_nix_file(path)
+        doc = Document(path, data)
+        if doc.tree.root_node.has_error:
+            first = document_problems(doc)[:1]
+            where = f" ({_format(path, doc, first[0])})" if first else ""
+            raise FileProblem(f"the file has syntax errors; fix them first{where}")
+        result = ask(doc, request, bundled_knowledge(remembered=memory.load()), args.pick)
+        status = result.status
+        if status == "proposed" and not args.no_nix:
+            rejection = nix_rejection(result)
+            if rejection is not None:
+                raise FileProblem(f"the change was not made: Nix rejects the result ({rejection})")
+        if status == "proposed" and args.write:
+            assert result.new is not None
+            write_atomically(path, result.new, data)
+            status = "applied"
+            for subject, key in result.picked:
+                memory.remember(subject, key)
+    except FileProblem as error:
+        return _report(args.json, "error", f"{path}: {error}", "", ())
+    return _report(args.json, status, result.summary, result.diff(os.path.basename(path)), result.candidates)
+
+
+def _report(as_json: bool, status: str, summary: str, diff: str, candidates: Sequence[Candidate]) -> int:
+    if as_json:
+        print(json.dumps({
+            "status": status,
+            "summary": summary,
+            "diff": diff,
+            "candidates": [{"title": c.title, "summary": c.summary} for c in candidates],
+        }))
+    else:
+        stream = sys.stderr if status in ("error", "not_understood") else sys.stdout
+        print(f"{status.replace('_', ' ')}: {summary}", file=stream)
+        for number, candidate in enumerate(candidates, 1):
+            print(f"  {number}. {candidate.title} — {candidate.summary}")
+        if candidates:
+            print("Run again with --pick N to choose one.")
+        if diff:
+            print(diff, end="" if diff.endswith("\n") else "\n")
+    return EXIT_CODES[status]
 
 
 if __name__ == "__main__":

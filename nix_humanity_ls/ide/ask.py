@@ -15,6 +15,7 @@ from ..edits.text_edit import TextEdit, minimal_edits
 from ..language.requests import parse_request
 from ..language.resolve import Choice, Knowledge, Resolution, resolve
 from ..syntax.document import Document, decode
+from .nix_parse import NixUnavailable, nix_parse_problem
 from ..syntax.query import find_bindings, text_of
 
 ALLOW_UNFREE = SetOption(("nixpkgs", "config", "allowUnfree"), "true")
@@ -38,6 +39,7 @@ class AskResult:
     candidates: tuple[Candidate, ...] = ()
     picked: tuple[tuple[str, str], ...] = ()  # (subject, choice key) for choices the user picked
     choices: tuple[Choice, ...] = ()  # what was applied (or offered, when ambiguous)
+    options: int = 0  # >1 when a request had a recommended choice and alternatives (`pick` selects them)
 
     def edits(self) -> list[TextEdit]:
         return minimal_edits(self.old, self.new) if self.new is not None else []
@@ -68,19 +70,23 @@ def ask(doc: Document, request: str, knowledge: Knowledge, pick: int | None = No
         return AskResult("not_understood", "; ".join(_problem_text(r) for r in problems), doc.source)
     chosen: list[Choice] = []
     picked: list[tuple[str, str]] = []
+    options = 0
     for resolution in resolutions:
-        if resolution.certain:
-            chosen.append(resolution.choices[0])
+        many = len(resolution.choices) > 1
+        if pick is not None and not picked and (many or not resolution.certain):
+            if not 1 <= pick <= len(resolution.choices):
+                return AskResult("error", f"--pick {pick} is not one of the {len(resolution.choices)} candidates", doc.source)
+            choice = resolution.choices[pick - 1]
+            chosen.append(choice)
+            picked.append((resolution.intent.subject, choice.key))
             continue
-        if pick is None or picked:
+        if not resolution.certain:
             return _ambiguous(doc, resolution)
-        if not 1 <= pick <= len(resolution.choices):
-            return AskResult("error", f"--pick {pick} is not one of the {len(resolution.choices)} candidates", doc.source)
-        choice = resolution.choices[pick - 1]
-        chosen.append(choice)
-        picked.append((resolution.intent.subject, choice.key))
+        chosen.append(resolution.choices[0])
+        if many and not options:
+            options = len(resolution.choices)
     try:
-        return _apply(doc, chosen, tuple(picked))
+        return attrs.evolve(_apply(doc, chosen, tuple(picked)), options=options)
     except EditError as error:
         return AskResult("error", str(error), doc.source)
 
@@ -135,3 +141,20 @@ def _apply(doc: Document, chosen: Sequence[Choice], picked: tuple[tuple[str, str
         return AskResult("noop", f"nothing to change: {'; '.join(c.title for c in chosen)} is already so", doc.source,
                          picked=picked, choices=tuple(chosen))
     return AskResult("proposed", summary, doc.source, applied.source, picked=picked, choices=tuple(chosen))
+
+
+def nix_rejection(result: AskResult, nix_instantiate: str = "nix-instantiate", timeout: float = 10.0) -> str | None:
+    """Nix's own parser's objection to the proposed text, if it has one the original text did not have;
+    None when Nix accepts it or is not installed (tree-sitter has already checked the syntax)."""
+    if result.new is None:
+        return None
+    try:
+        after = nix_parse_problem(result.new, nix_instantiate, timeout)
+        if after is None:
+            return None
+        before = nix_parse_problem(result.old, nix_instantiate, timeout)
+    except NixUnavailable:
+        return None
+    if before is not None and before.message == after.message:
+        return None
+    return after.message

@@ -13,8 +13,8 @@ import attrs
 
 from ..edits.plan import AddPackages, AddToList, Operation, RemoveFromList, RemovePackages, SetOption
 from ..edits.values import nix_string
-from ..knowledge.packages import Package, PackageIndex, PackageMatch
-from ..knowledge.vocabulary import Feature, FeatureMatch, Setting, Vocabulary
+from ..knowledge.packages import Package, PackageIndex, PackageMatch, bundled_index
+from ..knowledge.vocabulary import Feature, FeatureMatch, Setting, Vocabulary, bundled_vocabulary
 from .requests import Action, Intent
 
 ZONEINFO = "/usr/share/zoneinfo"
@@ -45,6 +45,11 @@ class Knowledge:
     vocabulary: Vocabulary
     aliases: Mapping[str, str] = attrs.Factory(dict)  # user's words → package or feature words
     remembered: Mapping[str, str] = attrs.Factory(dict)  # subject → choice key picked before
+
+
+def bundled_knowledge(aliases: Mapping[str, str] | None = None, remembered: Mapping[str, str] | None = None) -> Knowledge:
+    """The knowledge that ships with nix-humanity-ls, with the user's aliases and remembered picks."""
+    return Knowledge(bundled_index(), bundled_vocabulary(), dict(aliases or {}), dict(remembered or {}))
 
 
 def resolve(intent: Intent, knowledge: Knowledge) -> Resolution:
