@@ -8,6 +8,7 @@ settings here as fields.
 from __future__ import annotations
 
 import enum
+import typing
 from typing import Any
 
 import attrs
@@ -43,6 +44,7 @@ class Settings:
     nix_timeout: float = attrs.field(default=10.0, validator=_positive)  # seconds for any nix command
     log_level: LogLevel = LogLevel.INFO
     diagnostics: DiagnosticsSettings = attrs.Factory(DiagnosticsSettings)
+    aliases: dict[str, str] = attrs.Factory(dict)  # the user's own words: {"browser": "firefox"}
 
 
 @attrs.frozen
@@ -120,6 +122,8 @@ def _merge(current: Any, raw: dict[str, Any], prefix: str, unknown: list[str], e
                 errors.append(f"`{where}` must be an object, got {value!r}")
             continue
         try:
+            if typing.get_origin(field.type) is dict and not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {value!r}")
             new = converter.structure(value, field.type)
             attrs.evolve(current, **{field.name: new})  # runs the field's validator
         except (TypeError, ValueError, cattrs.BaseValidationError) as error:

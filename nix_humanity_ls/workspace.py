@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlparse
 from .ide.diagnostics import document_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
+from .language.memory import ChoiceMemory
+from .language.resolve import Knowledge, bundled_knowledge
 from .settings import Settings, SettingsUpdate, read_settings
 from .syntax.document import Change, Document, PositionEncoding
 from .syntax.store import DocumentStore
@@ -21,10 +23,23 @@ log = logging.getLogger(__name__)
 
 
 class Workspace:
-    def __init__(self) -> None:
+    def __init__(self, memory: ChoiceMemory | None = None) -> None:
         self.documents = DocumentStore()
         self.settings = Settings()
+        self.memory = memory if memory is not None else ChoiceMemory()
         self._nix_verdicts: dict[str, tuple[int | None, Problem | None]] = {}
+        self._remembered: dict[str, str] | None = None
+
+    def knowledge(self) -> Knowledge:
+        """What requests are resolved against: bundled knowledge, the user's aliases and past picks."""
+        if self._remembered is None:
+            self._remembered = self.memory.load()
+        return bundled_knowledge(self.settings.aliases, self._remembered)
+
+    def remember(self, picked: Iterable[tuple[str, str]]) -> None:
+        for subject, key in picked:
+            self.memory.remember(subject, key)
+        self._remembered = None
 
     def configure(self, raw: object) -> SettingsUpdate:
         update = read_settings(raw, self.settings)

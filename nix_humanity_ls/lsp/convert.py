@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
+from ..edits.text_edit import TextEdit
 from ..ide.folding import Fold
 from ..ide.problem import Problem
 from ..ide.symbols import Symbol
@@ -83,3 +84,26 @@ def selection_range(doc: Document, chain: Sequence[tuple[int, int]], enc: Positi
         result = types.SelectionRange(range=lsp_range(doc, start, end, enc), parent=result)
     assert result is not None  # a chain always holds at least the whole document
     return result
+
+
+def workspace_edit(doc: Document, edits: Sequence[TextEdit], enc: PositionEncoding) -> types.WorkspaceEdit:
+    """Edits to one document, pinned to the version they were computed for."""
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version),
+                edits=[types.TextEdit(lsp_range(doc, e.start, e.end, enc), e.text) for e in edits],
+            )
+        ]
+    )
+
+
+def code_action(
+    doc: Document, title: str, edits: Sequence[TextEdit], preferred: bool, enc: PositionEncoding
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=title,
+        kind=types.CodeActionKind.QuickFix,
+        is_preferred=preferred or None,
+        edit=workspace_edit(doc, edits, enc),
+    )

@@ -11,7 +11,9 @@ from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from ..ide.ask import ask, nix_rejection
 from ..ide.folding import folding_ranges
+from ..ide.request_actions import request_actions
 from ..ide.selection import selection_chain
 from ..ide.symbols import document_symbols
 from ..syntax.document import Document, PositionEncoding
@@ -20,6 +22,8 @@ from ..workspace import Workspace
 from . import convert
 
 log = logging.getLogger(__name__)
+
+ASK_COMMAND = "nixHumanity.ask"
 
 
 class NixHumanityServer(LanguageServer):
@@ -139,6 +143,55 @@ def selection_range(ls: NixHumanityServer, params: types.SelectionRangeParams) -
         convert.selection_range(doc, selection_chain(doc, convert.offset(doc, p, encoding)), encoding)
         for p in params.positions
     ]
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+)
+def code_action(ls: NixHumanityServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    start = convert.offset(doc, params.range.start, encoding)
+    end = convert.offset(doc, params.range.end, encoding)
+    return [
+        convert.code_action(doc, action.title, action.edits, action.preferred, encoding)
+        for action in request_actions(doc, start, end, ls.core.knowledge())
+    ]
+
+
+@server.command(ASK_COMMAND)
+async def ask_command(ls: NixHumanityServer, *arguments: object) -> dict[str, str]:
+    """`{"uri": …, "text": "add firefox"}`: compute the change, ask when ambiguous, apply it in the editor."""
+    request = arguments[0] if arguments and isinstance(arguments[0], dict) else None
+    if request is None or not isinstance(request.get("uri"), str) or not isinstance(request.get("text"), str):
+        raise JsonRpcInvalidParams(f'{ASK_COMMAND} takes one argument: {{"uri": "file:///…", "text": "add firefox"}}')
+    doc = ls.document(request["uri"])
+    knowledge = ls.core.knowledge()
+    result = ask(doc, request["text"], knowledge)
+    if result.status == "ambiguous":
+        titles = [candidate.title for candidate in result.candidates]
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                types.MessageType.Info, result.summary, [types.MessageActionItem(t) for t in titles]
+            )
+        )
+        if answer is None or answer.title not in titles:
+            return {"status": "ambiguous", "summary": result.summary + " (nothing was chosen, nothing changed)"}
+        result = ask(doc, request["text"], knowledge, pick=titles.index(answer.title) + 1)
+    if result.status != "proposed":
+        return {"status": result.status, "summary": result.summary}
+    rejection = await asyncio.to_thread(nix_rejection, result, ls.core.settings.nix_instantiate, ls.core.settings.nix_timeout)
+    if rejection is not None:
+        return {"status": "error", "summary": f"the change was not made: Nix rejects the result ({rejection})"}
+    applied = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(
+            convert.workspace_edit(doc, result.edits(), ls.encoding), label=f"nix-humanity: {request['text']}"
+        )
+    )
+    if not applied.applied:
+        return {"status": "error", "summary": f"the editor did not apply the change ({applied.failure_reason or 'no reason given'})"}
+    ls.core.remember(result.picked)
+    return {"status": "applied", "summary": result.summary}
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
