@@ -8,16 +8,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from .ide.diagnostics import document_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
 from .language.memory import ChoiceMemory
-from .language.resolve import Knowledge, bundled_knowledge
 from .settings import Settings, SettingsUpdate, read_settings
 from .syntax.document import Change, Document, PositionEncoding
 from .syntax.store import DocumentStore
+
+if TYPE_CHECKING:
+    from .language.resolve import Knowledge
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ class Workspace:
 
     def knowledge(self) -> Knowledge:
         """What requests are resolved against: bundled knowledge, the user's aliases and past picks."""
+        from .language.resolve import bundled_knowledge  # loads on first request, not at start-up
+
         if self._remembered is None:
             self._remembered = self.memory.load()
         return bundled_knowledge(self.settings.aliases, self._remembered)
@@ -50,9 +55,16 @@ class Workspace:
         self._nix_verdicts.pop(uri, None)
         return self.documents.open(uri, text, version)
 
-    def change(self, uri: str, version: int | None, changes: Iterable[Change], encoding: PositionEncoding) -> Document:
+    def change(
+        self,
+        uri: str,
+        version: int | None,
+        changes: Iterable[Change],
+        encoding: PositionEncoding,
+        check_version: bool = True,
+    ) -> Document:
         self._nix_verdicts.pop(uri, None)  # Nix's position no longer matches the text
-        document, _edits = self.documents.change(uri, version, changes, encoding)
+        document, _edits = self.documents.change(uri, version, changes, encoding, check_version)
         return document
 
     def close(self, uri: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -37,7 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("nix_humanity_ls").setLevel(args.log_level.upper())
 
+    # Importing pygls builds ~600 lsprotocol classes; collecting garbage in the middle of that only costs
+    # start-up time, and the objects it creates live as long as the server, so keep them out of later
+    # collections too.
+    gc.disable()
     from .server import server  # imported late so that --help and --version stay fast
+
+    gc.freeze()
+    gc.enable()
 
     log = logging.getLogger("nix_humanity_ls")
     if args.tcp:

@@ -38,6 +38,9 @@ class DocumentStore:
     def __contains__(self, uri: str) -> bool:
         return uri in self._documents
 
+    def uris(self) -> list[str]:
+        return list(self._documents)
+
     def get(self, uri: str, version: int | None = None) -> Document:
         """The open document `uri`; with `version`, only if it is still at that version."""
         document = self._documents.get(uri)
@@ -48,10 +51,17 @@ class DocumentStore:
         return document
 
     def change(
-        self, uri: str, version: int | None, changes: Iterable[Change], encoding: PositionEncoding
+        self,
+        uri: str,
+        version: int | None,
+        changes: Iterable[Change],
+        encoding: PositionEncoding,
+        check_version: bool = True,
     ) -> tuple[Document, list[Edit]]:
-        """Apply changes. A version that does not move forward raises `StaleVersion` and changes nothing."""
+        """Apply changes. A version that does not move forward raises `StaleVersion` and changes nothing,
+        unless `check_version` is False."""
         document = self.get(uri)
-        if version is not None and document.version is not None and version <= document.version:
+        stale = version is not None and document.version is not None and version <= document.version
+        if stale and check_version:
             raise StaleVersion(uri, version, document.version)
         return document, document.apply(changes, version, encoding)
