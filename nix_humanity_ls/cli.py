@@ -117,7 +117,8 @@ def ask_command(args: argparse.Namespace) -> int:
         result = ask(doc, request, bundled_knowledge(remembered=memory.load()), args.pick)
         status = result.status
         if status == "proposed" and not args.no_nix:
-            rejection = nix_rejection(result)
+            assert result.new is not None
+            rejection = nix_rejection(data, result.new)
             if rejection is not None:
                 raise FileProblem(f"the change was not made: Nix rejects the result ({rejection})")
         if status == "proposed" and args.write:

@@ -143,16 +143,14 @@ def _apply(doc: Document, chosen: Sequence[Choice], picked: tuple[tuple[str, str
     return AskResult("proposed", summary, doc.source, applied.source, picked=picked, choices=tuple(chosen))
 
 
-def nix_rejection(result: AskResult, nix_instantiate: str = "nix-instantiate", timeout: float = 10.0) -> str | None:
-    """Nix's own parser's objection to the proposed text, if it has one the original text did not have;
-    None when Nix accepts it or is not installed (tree-sitter has already checked the syntax)."""
-    if result.new is None:
-        return None
+def nix_rejection(old: bytes, new: bytes, nix_instantiate: str = "nix-instantiate", timeout: float = 10.0) -> str | None:
+    """Nix's own parser's objection to the proposed text `new`, if it has one the original text `old` did
+    not have; None when Nix accepts it or is not installed (tree-sitter has already checked the syntax)."""
     try:
-        after = nix_parse_problem(result.new, nix_instantiate, timeout)
+        after = nix_parse_problem(new, nix_instantiate, timeout)
         if after is None:
             return None
-        before = nix_parse_problem(result.old, nix_instantiate, timeout)
+        before = nix_parse_problem(old, nix_instantiate, timeout)
     except NixUnavailable:
         return None
     if before is not None and before.message == after.message:

@@ -26,6 +26,7 @@ _COMMENTED_CODE = re.compile(r"^\s*#\s*[\w.\"'-]+\s*=.*;")
 class RequestAction:
     title: str
     edits: tuple[TextEdit, ...]
+    new: bytes  # the whole text after the fix, for a final check by Nix's parser
     preferred: bool = False
 
 
@@ -76,7 +77,7 @@ def _action(doc: Document, comment: Node, result: AskResult, preferred: bool) ->
     if _is_typed_request(doc, comment):
         new = _without_comment_line(doc, comment, new)
     title = "; ".join(choice.title for choice in result.choices)
-    return RequestAction(title, tuple(minimal_edits(doc.source, new)), preferred)
+    return RequestAction(title, tuple(minimal_edits(doc.source, new)), new, preferred)
 
 
 def _is_typed_request(doc: Document, comment: Node) -> bool:

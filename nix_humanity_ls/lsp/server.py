@@ -161,16 +161,28 @@ def selection_range(ls: NixHumanityServer, params: types.SelectionRangeParams) -
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
 )
-def code_action(ls: NixHumanityServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_action(ls: NixHumanityServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes for request comments in the range. Each proposed text is also shown to Nix's parser
+    (in worker threads, side by side); one Nix rejects is not offered."""
+    from ..ide.ask import nix_rejection  # the request machinery loads on first use
+    from ..ide.request_actions import request_actions
+
     doc = ls.document(params.text_document.uri)
     encoding = ls.encoding
     start = convert.offset(doc, params.range.start, encoding)
     end = convert.offset(doc, params.range.end, encoding)
-    from ..ide.request_actions import request_actions  # the request machinery loads on first use
-
+    actions = request_actions(doc, start, end, ls.core.knowledge())
+    settings = ls.core.settings
+    verdicts = await asyncio.gather(
+        *(asyncio.to_thread(nix_rejection, doc.source, a.new, settings.nix_instantiate, settings.nix_timeout) for a in actions)
+    )
+    for action, verdict in zip(actions, verdicts):
+        if verdict is not None:
+            log.warning("not offering %r: Nix rejects the result (%s)", action.title, verdict)
     return [
         convert.code_action(doc, action.title, action.edits, action.preferred, encoding)
-        for action in request_actions(doc, start, end, ls.core.knowledge())
+        for action, verdict in zip(actions, verdicts)
+        if verdict is None
     ]
 
 
@@ -197,7 +209,10 @@ async def ask_command(ls: NixHumanityServer, *arguments: object) -> dict[str, st
         result = ask(doc, request["text"], knowledge, pick=titles.index(answer.title) + 1)
     if result.status != "proposed":
         return {"status": result.status, "summary": result.summary}
-    rejection = await asyncio.to_thread(nix_rejection, result, ls.core.settings.nix_instantiate, ls.core.settings.nix_timeout)
+    assert result.new is not None
+    rejection = await asyncio.to_thread(
+        nix_rejection, doc.source, result.new, ls.core.settings.nix_instantiate, ls.core.settings.nix_timeout
+    )
     if rejection is not None:
         return {"status": "error", "summary": f"the change was not made: Nix rejects the result ({rejection})"}
     applied = await ls.workspace_apply_edit_async(
