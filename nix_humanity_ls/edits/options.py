@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from ..syntax.document import Document
 from ..syntax.query import (
+    Binding,
     attrpath_names,
     binding_path,
     comments,
@@ -59,12 +60,37 @@ def set_option(doc: Document, path: Sequence[str], value: str) -> list[TextEdit]
         if text_of(target) == value:
             return []
         return [TextEdit(target.start_byte, target.end_byte, value)]
+    check_reachable(attrset, path)
     uncommented = _uncomment(doc, attrset, path, value)
     if uncommented is not None:
         return [uncommented]
     container, prefix = _deepest_set(attrset, path)
     rest = path[len(prefix) :]
     return [insert_binding(doc, container, f"{render_path(rest)} = {value};", _neighbour(container, prefix, rest))]
+
+
+def hiding_binding(attrset: Node, path: Sequence[str]) -> Binding | None:
+    """A binding of a proper prefix of `path` whose value is not a set we can see into (`services = common;`,
+    `networking.firewall = lib.mkMerge [ … ];`): it may set `path` already, and Nix rejects a `services.x = …;`
+    next to it ("attribute already defined"), so nothing may be added for `path`."""
+    path = tuple(path)
+    for length in range(1, len(path)):
+        for binding in find_bindings(attrset, path[:length]):
+            if set_value(binding.value) is None:
+                return binding
+    return None
+
+
+def check_reachable(attrset: Node, path: Sequence[str]) -> None:
+    """Raise `EditError` when `hiding_binding` finds that `path` is out of reach of an edit."""
+    hidden = hiding_binding(attrset, path)
+    if hidden is not None:
+        value = " ".join(text_of(hidden.value).split())
+        value = value if len(value) <= 40 else value[:37] + "…"
+        raise EditError(
+            f"`{render_path(hidden.path)}` is set to `{value}`, which I cannot look into, so I cannot change "
+            f"`{render_path(path)}` without breaking it; please make this change by hand"
+        )
 
 
 def _priority_wrapped_value(value: Node) -> Node:
@@ -103,11 +129,14 @@ def _neighbour(container: Node, prefix: tuple[str, ...], rest: tuple[str, ...]) 
     best_shared = 0
     last_before_state: Node | None = None
     bindings = list(direct_bindings(container))
+    closing = bool(bindings) and binding_path(bindings[-1]) == ("system", "stateVersion")
     for binding in bindings:
         attrpath = binding.child_by_field_name("attrpath")
         names = attrpath_names(attrpath) if attrpath is not None else None
         if names is None:
             continue
+        if closing and binding == bindings[-1]:
+            break  # `system.autoUpgrade.enable` goes before a closing stateVersion, not after it
         shared = 0
         while shared < min(len(names), len(rest)) and names[shared] == rest[shared]:
             shared += 1
@@ -127,7 +156,11 @@ _COMMENTED_BINDING = re.compile(r"#\s*([A-Za-z_][\w'.\"-]*)\s*=\s*(.*?);(.*)$")
 
 def _uncomment(doc: Document, attrset: Node, path: tuple[str, ...], value: str) -> TextEdit | None:
     """`# services.openssh.enable = true;` on a line of its own, directly in the module's set (or in the set
-    that holds the option's prefix): turn that line into the binding, keeping any trailing comment."""
+    that holds the option's prefix): turn that line into the binding, keeping any trailing comment.
+
+    A line that says the opposite switch (`# services.pulseaudio.enable = true;` when asked for `false`) is
+    left alone: its explanation above ("# Enable sound.") would then read wrong. In a CRLF file the comment
+    node ends with the `\r`, which must stay in the file."""
     for comment in comments(attrset, attrset.start_byte, attrset.end_byte):
         text = text_of(comment)
         match = _COMMENTED_BINDING.match(text)
@@ -136,9 +169,12 @@ def _uncomment(doc: Document, attrset: Node, path: tuple[str, ...], value: str) 
         names = tuple(part.strip('"') for part in match.group(1).split("."))
         if _enclosing_prefix(comment) + names != path:
             continue
+        if {match.group(2).strip(), value} == {"true", "false"}:
+            continue
         trailing = match.group(3).strip()
         new = f"{render_path(names)} = {value};" + (f" {trailing}" if trailing.startswith("#") else "")
-        return TextEdit(comment.start_byte, comment.end_byte, new)
+        end = comment.end_byte - len(text) + len(text.rstrip("\r\n"))
+        return TextEdit(comment.start_byte, end, new)
     return None
 
 

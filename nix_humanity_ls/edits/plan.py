@@ -14,7 +14,8 @@ import attrs
 from ..syntax.document import Document
 from .lists import add_packages, add_to_list, remove_from_list, remove_packages
 from ..syntax.query import find_bindings
-from .options import EditError, module_set, set_option
+from .options import EditError, check_reachable, module_set, set_option
+from .scope import MODULE_ARGUMENTS, ScopeError, module_argument_edits, unbound_names
 from .text_edit import TextEdit, apply_edits
 
 SYSTEM_PACKAGES = ("environment", "systemPackages")
@@ -58,6 +59,7 @@ def operation_edits(doc: Document, operation: Operation) -> list[TextEdit]:
     """The edits one operation makes to `doc` ([] when it is already so)."""
     if isinstance(operation, SetOption):
         if operation.only_existing and not find_bindings(module_set(doc), operation.path):
+            check_reachable(module_set(doc), operation.path)  # "off" is not "already so" when it is hidden
             return []
         return set_option(doc, operation.path, operation.value)
     if isinstance(operation, AddPackages):
@@ -90,4 +92,25 @@ def apply_operations(doc: Document, operations: Sequence[Operation]) -> Applied:
         if current.tree.root_node.has_error:
             raise EditError("the change would break the file's syntax, so it was not made (please report this)")
         changed.append(operation)
+    if changed:
+        current = _with_module_arguments(doc, current)
     return Applied(current.source, tuple(changed), tuple(unchanged))
+
+
+def _with_module_arguments(original: Document, current: Document) -> Document:
+    """New text may read `pkgs` in a module that never took it (`{ }`, `{ config, ... }:`): add it to the
+    module's arguments, or Nix rejects the file with "undefined variable 'pkgs'"."""
+    # only names the new text mentions more often than the old did can have become unbound (and the tree
+    # walk is skipped for the common case of bare names added under `with pkgs;`)
+    grown = [n for n in MODULE_ARGUMENTS if current.source.count(n.encode()) > original.source.count(n.encode())]
+    missing = [name for name in unbound_names(current, grown) if name not in unbound_names(original, grown)]
+    if not missing:
+        return current
+    try:
+        edits = module_argument_edits(current, missing)
+    except ScopeError as error:
+        raise EditError(str(error)) from error
+    result = Document(original.uri, apply_edits(current.source, edits))
+    if result.tree.root_node.has_error:
+        raise EditError("the change would break the file's syntax, so it was not made (please report this)")
+    return result

@@ -1,0 +1,5 @@
+{ pkgs, ... }:
+{
+  environment.systemPackages = with pkgs; [ curl git wget ];
+  networking.firewall.allowedTCPPorts = [ 22 80 443 ];
+}

@@ -1,0 +1,7 @@
+{ config, pkgs, ... }:
+{
+  services = {
+    # openssh.enable = true;
+    printing.enable = true;
+  };
+}

@@ -1,0 +1,4 @@
+{ config, ... }:
+{
+  services.openssh.enable = true;
+}

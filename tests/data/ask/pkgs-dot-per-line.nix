@@ -1,0 +1,7 @@
+{ pkgs, ... }:
+{
+  environment.systemPackages = [
+    pkgs.git
+    pkgs.vim
+  ];
+}

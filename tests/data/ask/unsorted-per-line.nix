@@ -1,0 +1,9 @@
+{ config, pkgs, ... }:
+
+{
+  environment.systemPackages = with pkgs; [
+    wget
+    git
+    curl
+  ];
+}
