@@ -761,8 +761,7 @@ case("disable", "installer", "disable networkmanager", Off("networking.networkma
 case("disable", "nested", "disable the firewall", Set("networking.firewall.enable", False))
 case("disable", "nested", "Or disable the firewall altogether.", Set("networking.firewall.enable", False))
 case("disable", "nested", "turn off the firewall completely", Set("networking.firewall.enable", False))
-case("disable", "dotted", "disable the firewall", Set("networking.firewall.enable", False),
-     xfail="resolve.py: disabling only edits existing bindings, but the firewall is on by default")
+case("disable", "dotted", "disable the firewall", Set("networking.firewall.enable", False))
 case("disable", "withlib", "disable ssh", Off("services.openssh.enable"))  # `mkDefault true` → `mkDefault false`
 case("disable", "flakestring", "disable flakes", status="error")
 case("disable", "desktop", "disable sound", Off("services.pipewire.enable"))
@@ -774,8 +773,7 @@ case("disable", "desktop", "disable garbage collection", Off("nix.gc.automatic")
 case("disable", "desktop", "disable kde plasma", Off("services.desktopManager.plasma6.enable"),
      Off("services.displayManager.sddm.enable"))
 case("disable", "desktop", "enable ssh and disable bluetooth", on("services.openssh.enable"), Off("hardware.bluetooth.enable"))
-case("disable", "desktop", "uninstall steam", Off("programs.steam.enable"),
-     xfail="resolve.py: `remove` takes the package choice, which finds no steam in systemPackages: says noop")
+case("disable", "desktop", "uninstall steam", Off("programs.steam.enable"))
 case("disable", "latestkernel", "stop using the latest kernel", Set("boot.kernelPackages", "pkg:linuxPackages"))
 case("disable", "nonliteral", "disable ssh", status="error")
 case("disable", "opaquesettings", "disable flakes", status="error")  # `nix.settings` comes from a `let`  # ssh is on inside `common`; `services` can't take more
@@ -838,8 +836,7 @@ case("users", "nested", "add carol to the video group", add("users.users.carol.e
 case("users", "usersnested", "add frank to group audio", add("users.users.frank.extraGroups", "audio"))
 case("users", "perline4", "put dan in the libvirtd group", add("users.users.dan.extraGroups", "libvirtd"))
 case("users", "installer", "add alice to the video and audio groups", add("users.users.alice.extraGroups", "video", "audio"))
-case("users", "installer", "remove alice from the wheel group", remove("users.users.alice.extraGroups", "wheel"),
-     xfail="resolve.py: no remove-from-group; the unknown-name fallback removes package `alice-from-the-wheel-group`")
+case("users", "installer", "remove alice from the wheel group", remove("users.users.alice.extraGroups", "wheel"))
 case("users", "unicode", "add zoe to the networkmanager group", add("users.users.zoe.extraGroups", "networkmanager"))
 case("users", "empty", "add user alice and add alice to the wheel group", on("users.users.alice.isNormalUser"),
      add("users.users.alice.extraGroups", "wheel"))
@@ -850,8 +847,7 @@ case("unfree", "unfree unfreenested predicate", "install vscode", pkgs_added("vs
 case("unfree", "installer", "install spotify and slack", pkgs_added("spotify", "slack"), UNFREE_ON)
 case("unfree", "nested", "install firefox and vscode", pkgs_added("firefox", "vscode"), UNFREE_ON)
 case("unfree", "unfreenested", "install discord", pkgs_added("discord"))
-case("unfree", "predicate", "install discord", pkgs_added("discord"), UNFREE_ON,
-     xfail="ask.py: any allowUnfreePredicate counts as allowing every unfree package")
+case("unfree", "predicate", "install discord", pkgs_added("discord"))  # "discord" joins the predicate's list
 case("unfree", "unfreefalse", "install git", pkgs_added("git"), status="noop")  # no unfree package, no allowUnfree
 
 # no-ops: asking for what is already so leaves the file alone
@@ -861,8 +857,7 @@ case("noop", "concat", "add firefox", pkgs_added("firefox"), status=NOOP)
 case("noop", "perline4", "please install git, wget and curl", pkgs_added("git", "wget", "curl"), status=NOOP)
 case("noop", "unfree", "install vscode", pkgs_added("vscode"), status=NOOP)
 case("noop", "installer dotted perline4", "remove firefox", pkgs_removed("firefox"), status=NOOP)
-case("remove", "installer", "uninstall tree", remove("users.users.alice.packages", "pkg:tree"),
-     xfail="resolve.py/plan.py: remove looks only in environment.systemPackages and says “already so”")
+case("remove", "installer", "uninstall tree", remove("users.users.alice.packages", "pkg:tree"))
 case("noop", "dotted nested mkif oneline bare nopkgs tabs", "enable ssh", on("services.openssh.enable"), status=NOOP)
 case("noop", "perline4", "turn on docker", on("virtualisation.docker.enable"), status=NOOP)
 case("noop", "forced", "enable bluetooth", on("hardware.bluetooth.enable"), status=NOOP)
@@ -872,8 +867,7 @@ case("noop", "installer", "enable networkmanager", on("networking.networkmanager
 case("noop", "letlists", "enable nginx", on("services.nginx.enable"), status=NOOP)
 case("noop", "nested", "enable zsh", on("programs.zsh.enable"), status=NOOP)
 case("noop", "unfree unfreenested", "allow unfree", UNFREE_ON, status=NOOP)
-case("noop", "nixsettings", "enable garbage collection", *GC, status=NOOP,
-     xfail="resolve.py/vocabulary: enabling gc again resets the user's own nix.gc.dates")
+case("noop", "nixsettings", "enable garbage collection", *GC, status=NOOP)
 case("noop", "installer crlf", "disable ssh", Off("services.openssh.enable"), status=NOOP)  # only commented out
 case("noop", "forced", "disable ssh", Off("services.openssh.enable"), status=NOOP)
 case("noop", "dotted", "turn off printing", Off("services.printing.enable"), status=NOOP)
@@ -898,8 +892,11 @@ NOT_UNDERSTOOD, AMBIGUOUS, ERROR = "not_understood", "ambiguous", "error"
 for words in ("", "   ", "make me a sandwich", "please", "hello there", "install", "instal firefox",
               "install qwertyuiopasdf", "enable frobnicator9000", "open port 70000", "open ports 9000-8000",
               "set the time zone to Mars/Olympus", "set the hostname to bad_name!", "set the locale to klingon",
-              "add user Alice", "add Bob to the wheel group"):
+              "add user al/ice", "add user 9lives"):
     case("bad input", "dotted", words, status=NOT_UNDERSTOOD)
+case("users", "dotted", "add user Alice", on("users.users.alice.isNormalUser"))  # user names are lower case
+case("noop", "dotted", "add Bob to the wheel group", add("users.users.bob.extraGroups", "wheel"), status=NOOP)
+case("bad input", "dotted", "add ghost to the docker group", status=ERROR)  # no such user in the file
 case("bad input", "installer", "install firefx", status=AMBIGUOUS, candidates=["firefox"])
 case("bad input", "installer", "enable blutooth", status=AMBIGUOUS, candidates=["Bluetooth"])
 case("bad input", "dotted", "enable dockr", status=AMBIGUOUS, candidates=["Docker"])

@@ -17,6 +17,7 @@ DATA = Path(__file__).resolve().parents[1] / "nix_humanity_ls" / "knowledge" / "
 KINDS = {"service", "program", "hardware", "desktop", "virtualisation", "nix", "system"}
 ENTRY_FIELDS = {
     "id", "words", "title", "kind", "enable", "disable", "package", "prefer", "unfree", "groups", "summary", "note",
+    "default_on",
 }
 REQUIRED_FIELDS = {"id", "words", "title", "kind", "enable", "summary"}
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -11,6 +11,7 @@ from ..syntax.document import Document
 from ..syntax.query import (
     VALUE_WRAPPERS,
     Binding,
+    bindings,
     ListElement,
     NixList,
     attrpath_names,
@@ -23,6 +24,8 @@ from .layout import layout_of, line_end, line_indent, starts_line
 from .options import EditError, check_reachable, module_set, render_path, set_option
 from .scope import variable_references
 from .text_edit import TextEdit
+
+SYSTEM_PACKAGES = ("environment", "systemPackages")
 
 
 def package_lists(doc: Document, path: Sequence[str]) -> list[NixList]:
@@ -57,7 +60,7 @@ def add_packages(doc: Document, path: Sequence[str], names: Sequence[str], packa
         (lst for lst in editable if any(e.qualifier == package_set for e in lst.elements)), editable[0]
     )
     texts = [name if target.with_scope == package_set else f"{package_set}.{name}" for name in missing]
-    return [_insert_elements(doc, target, texts)]
+    return [insert_elements(doc, target, texts)]
 
 
 def _shared(nix_list: NixList, bindings: Sequence[Binding]) -> bool:
@@ -144,7 +147,7 @@ def add_to_list(doc: Document, path: Sequence[str], literals: Sequence[str]) -> 
         if bindings:
             return [_append_list(bindings[0], missing)]
         return set_option(doc, path, "[ " + " ".join(missing) + " ]")
-    return [_insert_elements(doc, editable[0], missing)]
+    return [insert_elements(doc, editable[0], missing)]
 
 
 def remove_from_list(doc: Document, path: Sequence[str], literals: Sequence[str]) -> list[TextEdit]:
@@ -189,7 +192,7 @@ def _order_key(text: str) -> tuple[int, int | str]:
     return (0, int(bare)) if bare.isdigit() else (1, bare.lower())
 
 
-def _insert_elements(doc: Document, target: NixList, texts: Sequence[str]) -> TextEdit:
+def insert_elements(doc: Document, target: NixList, texts: Sequence[str]) -> TextEdit:
     """Insert element texts into a list literal, one per line when the list is written that way, at the
     sorted place when the list is sorted, else at the end."""
     node = target.node
@@ -221,6 +224,16 @@ def _insert_elements(doc: Document, target: NixList, texts: Sequence[str]) -> Te
         return TextEdit(elements[-1].end_byte, elements[-1].end_byte, "".join(f" {t}" for t in texts))
     opener = node.children[0]
     return TextEdit(opener.end_byte, closing.start_byte, " " + " ".join(texts) + " ")
+
+
+def package_list_paths(doc: Document) -> list[tuple[str, ...]]:
+    """Where this module installs packages: `environment.systemPackages` and `users.users.<name>.packages`."""
+    found = {
+        b.path
+        for b in bindings(module_set(doc))
+        if b.path == SYSTEM_PACKAGES or (len(b.path) == 4 and b.path[:2] == ("users", "users") and b.path[3] == "packages")
+    }
+    return sorted(found, key=lambda p: (p != SYSTEM_PACKAGES, p))
 
 
 def remove_packages(doc: Document, path: Sequence[str], names: Sequence[str], package_set: str = "pkgs") -> list[TextEdit]:

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 import attrs
 
 from ..syntax.document import Document
-from .lists import add_packages, add_to_list, remove_from_list, remove_packages
 from ..syntax.query import find_bindings
+from .lists import SYSTEM_PACKAGES, add_packages, add_to_list, package_list_paths, remove_from_list, remove_packages
 from .options import EditError, check_reachable, module_set, set_option
 from .scope import MODULE_ARGUMENTS, ScopeError, module_argument_edits, unbound_names
 from .text_edit import TextEdit, apply_edits
-
-SYSTEM_PACKAGES = ("environment", "systemPackages")
+from .unfree import allow_unfree_edits
 
 
 @attrs.frozen
@@ -26,6 +25,7 @@ class SetOption:
     path: tuple[str, ...]
     value: str  # Nix source text
     only_existing: bool = False  # switching something off that the file never switched on changes nothing
+    companion: bool = False  # goes with the main switch before it; never written over the user's own value
 
 
 @attrs.frozen
@@ -36,8 +36,10 @@ class AddPackages:
 
 @attrs.frozen
 class RemovePackages:
+    """Remove packages from `path`, or from every package list of the module when `path` is None."""
+
     names: tuple[str, ...]
-    path: tuple[str, ...] = SYSTEM_PACKAGES
+    path: tuple[str, ...] | None = None
 
 
 @attrs.frozen
@@ -52,7 +54,14 @@ class RemoveFromList:
     items: tuple[str, ...]
 
 
-Operation = SetOption | AddPackages | RemovePackages | AddToList | RemoveFromList
+@attrs.frozen
+class AllowUnfree:
+    """Let these unfree packages be built (`allowUnfree`, or their names in an existing predicate's list)."""
+
+    names: tuple[str, ...]
+
+
+Operation = SetOption | AddPackages | RemovePackages | AddToList | RemoveFromList | AllowUnfree
 
 
 def operation_edits(doc: Document, operation: Operation) -> list[TextEdit]:
@@ -61,11 +70,16 @@ def operation_edits(doc: Document, operation: Operation) -> list[TextEdit]:
         if operation.only_existing and not find_bindings(module_set(doc), operation.path):
             check_reachable(module_set(doc), operation.path)  # "off" is not "already so" when it is hidden
             return []
+        if operation.companion and find_bindings(module_set(doc), operation.path):
+            return []
         return set_option(doc, operation.path, operation.value)
     if isinstance(operation, AddPackages):
         return add_packages(doc, operation.path, operation.names)
     if isinstance(operation, RemovePackages):
-        return remove_packages(doc, operation.path, operation.names)
+        paths = [operation.path] if operation.path is not None else package_list_paths(doc) or [SYSTEM_PACKAGES]
+        return [edit for path in paths for edit in remove_packages(doc, path, operation.names)]
+    if isinstance(operation, AllowUnfree):
+        return allow_unfree_edits(doc, operation.names)
     if isinstance(operation, AddToList):
         return add_to_list(doc, operation.path, operation.items)
     return remove_from_list(doc, operation.path, operation.items)
@@ -83,8 +97,16 @@ def apply_operations(doc: Document, operations: Sequence[Operation]) -> Applied:
     current = doc
     changed: list[Operation] = []
     unchanged: list[Operation] = []
+    main_changed = True
     for operation in operations:
+        if isinstance(operation, SetOption) and operation.companion and not main_changed and operation.value not in ("true", "false"):
+            # the feature was already on: its tuning (`nix.gc.dates`) is the user's business; a switch that
+            # belongs with it (PipeWire's `pulse.enable`) is still added
+            unchanged.append(operation)
+            continue
         edits = operation_edits(current, operation)
+        if not (isinstance(operation, SetOption) and operation.companion):
+            main_changed = bool(edits)
         if not edits:
             unchanged.append(operation)
             continue

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from tree_sitter import Node
+from tree_sitter import Node, QueryCursor
 
 from ..syntax.document import Document
+from ..syntax.parser import load_query
 from ..syntax.query import attrpath_names, text_of, unwrap
 from .text_edit import TextEdit
 
@@ -22,14 +23,15 @@ class ScopeError(Exception):
     """The module's arguments cannot be extended by an edit (e.g. it is written `args: { … }`)."""
 
 
+_VARIABLES = load_query("variables")
+
+
 def variable_references(node: Node, name: str) -> Iterator[Node]:
-    """`variable_expression` nodes under `node` that read `name`."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "variable_expression" and text_of(current) == name:
-            yield current
-        stack.extend(current.children)
+    """`variable_expression` nodes under `node` that read `name` (found by a query: one pass in C)."""
+    encoded = name.encode()
+    for variable in QueryCursor(_VARIABLES).captures(node).get("variable", []):
+        if variable.text == encoded:
+            yield variable
 
 
 def _binds(scope: Node, name: str) -> bool:

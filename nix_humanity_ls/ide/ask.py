@@ -10,15 +10,14 @@ from collections.abc import Sequence
 import attrs
 
 from ..edits.options import EditError, module_set
-from ..edits.plan import Operation, SetOption, apply_operations
+from ..edits.plan import AllowUnfree, Operation, apply_operations
 from ..edits.text_edit import TextEdit, minimal_edits
-from ..language.requests import parse_request
+from ..language.requests import Action, parse_request
 from ..language.resolve import Choice, Knowledge, Resolution, resolve
 from ..syntax.document import Document, decode
 from .nix_parse import NixUnavailable, nix_parse_problem
-from ..syntax.query import find_bindings, text_of
+from ..syntax.query import bindings
 
-ALLOW_UNFREE = SetOption(("nixpkgs", "config", "allowUnfree"), "true")
 EXAMPLES = "install firefox, enable ssh, open port 8080, set the time zone to Europe/Berlin, add user alice"
 
 
@@ -64,7 +63,15 @@ def ask(doc: Document, request: str, knowledge: Knowledge, pick: int | None = No
         if not request.strip():
             return AskResult("not_understood", f"the request is empty; try for example: {EXAMPLES}", doc.source)
         return AskResult("not_understood", f"not understood: “{request.strip()}”. Try for example: {EXAMPLES}", doc.source)
+    try:
+        module_set(doc)  # a file with syntax errors gets no edit, whatever was asked
+    except EditError as error:
+        return AskResult("error", str(error), doc.source)
     resolutions = [resolve(intent, knowledge) for intent in intents]
+    try:
+        resolutions = [_what_the_file_has(doc, r) if r.problem is None else r for r in resolutions]
+    except EditError as error:
+        return AskResult("error", str(error), doc.source)
     problems = [r for r in resolutions if r.problem is not None]
     if problems:
         return AskResult("not_understood", "; ".join(_problem_text(r) for r in problems), doc.source)
@@ -114,24 +121,46 @@ def _ambiguous(doc: Document, resolution: Resolution) -> AskResult:
     )
 
 
-def allows_unfree(doc: Document) -> bool:
-    """True when the module already lets unfree packages in (`allowUnfree = true` or a predicate)."""
-    attrset = module_set(doc)
-    allow = find_bindings(attrset, ("nixpkgs", "config", "allowUnfree"))
-    if any(text_of(b.value).endswith("true") for b in allow):
-        return True
-    return bool(find_bindings(attrset, ("nixpkgs", "config", "allowUnfreePredicate")))
+def _user_defined(doc: Document, user: str) -> bool:
+    """Does the module define `users.users.<user>` (in any spelling)?"""
+    prefix = ("users", "users", user)
+    return any(b.path[:3] == prefix for b in bindings(module_set(doc)))
+
+
+def _what_the_file_has(doc: Document, resolution: Resolution) -> Resolution:
+    """For removing and switching off: keep the choices that would change this file. "uninstall steam" then
+    means the module when the file enables it, and "remove networkmanager" does not offer packages the file
+    never installed. When none would change anything, the request is simply already done."""
+    if resolution.intent.action not in (Action.REMOVE, Action.DISABLE) or len(resolution.choices) < 2:
+        return resolution
+    effective = []
+    for choice in resolution.choices:
+        try:
+            if apply_operations(doc, choice.operations).changed:
+                effective.append(choice)
+        except EditError:
+            effective.append(choice)  # let the real attempt explain the problem
+    if not effective:
+        return attrs.evolve(resolution, choices=resolution.choices[:1], certain=True)
+    return attrs.evolve(resolution, choices=tuple(effective), certain=resolution.certain or len(effective) == 1)
 
 
 def _apply(doc: Document, chosen: Sequence[Choice], picked: tuple[tuple[str, str], ...]) -> AskResult:
+    created = {c.key.split(":", 1)[1] for c in chosen if c.key.startswith("user:")}
+    for choice in chosen:
+        if choice.user is not None and choice.user not in created and not _user_defined(doc, choice.user):
+            raise EditError(
+                f"there is no user `{choice.user}` in this file; add the user first (say: add user {choice.user})"
+            )
     operations: list[Operation] = [op for choice in chosen for op in choice.operations]
     notes = [note for choice in chosen for note in choice.notes]
-    unfree = [c for c in chosen if c.unfree]
-    if unfree and not allows_unfree(doc):
-        operations.append(ALLOW_UNFREE)
-        names = ", ".join(c.key.split(":", 1)[1] for c in unfree)
-        notes.append(f"also allows unfree packages (nixpkgs.config.allowUnfree), because {names} is unfree")
+    unfree = [c.key.split(":", 1)[1] for c in chosen if c.unfree]
+    allow = AllowUnfree(tuple(unfree))
+    if unfree:
+        operations.append(allow)
     applied = apply_operations(doc, operations)
+    if allow in applied.changed:
+        notes.append(f"also lets unfree software in (nixpkgs.config), because {', '.join(unfree)} is unfree")
     done = [c for c in chosen if any(op in applied.changed for op in c.operations)]
     already = [c for c in chosen if c not in done]
     parts = [c.title for c in done]

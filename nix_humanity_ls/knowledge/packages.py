@@ -131,6 +131,8 @@ class PackageIndex:
             found.setdefault(attr, PackageMatch(by_attr[attr], "variant", 0.9))
         if found:
             return sorted(found.values(), key=lambda m: (-m.score, len(m.package.attr), m.package.attr))[:limit]
+        if len(word) < 3:
+            return []  # a one- or two-letter typo is close to too many names to suggest any
         names = list(by_attr) + list(aliases)
         close = difflib.get_close_matches(word.lower(), names, n=limit * 2, cutoff=0.75)
         for name in close:

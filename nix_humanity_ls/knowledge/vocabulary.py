@@ -33,6 +33,7 @@ class Feature:
     kind: str
     enable: tuple[Setting, ...]
     disable: tuple[Setting, ...]
+    default_on: bool = False  # on in NixOS without any line saying so (the firewall): "off" must be written
     summary: str = ""
     note: str = ""
     package: str | None = None
@@ -56,6 +57,7 @@ class FeatureMatch:
     score: float
 
 
+MIN_FUZZY_LENGTH = 4
 NOISE = ("server", "service", "daemon", "support", "program", "application", "app", "module", "the")
 
 
@@ -89,6 +91,7 @@ def _feature(raw: Mapping[str, Any]) -> Feature:
         kind=raw.get("kind", "service"),
         enable=enable,
         disable=disable,
+        default_on=bool(raw.get("default_on", False)),
         summary=raw.get("summary", ""),
         note=raw.get("note", ""),
         package=raw.get("package"),
@@ -131,6 +134,8 @@ class Vocabulary:
             if loose:
                 unique = list(dict.fromkeys(loose))
                 return [FeatureMatch(f, "words", 0.95) for f in unique[:limit]]
+        if len(phrase) < MIN_FUZZY_LENGTH:
+            return []  # "it" or "fd" is close to too many words to mean any of them
         close = difflib.get_close_matches(phrase, list(self._by_word), n=limit * 2, cutoff=0.8)
         found: dict[str, FeatureMatch] = {}
         for word in close:

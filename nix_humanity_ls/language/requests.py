@@ -24,6 +24,7 @@ class Action(enum.Enum):
     SET = "set"
     ADD_USER = "add-user"
     ADD_TO_GROUP = "add-to-group"
+    REMOVE_FROM_GROUP = "remove-from-group"
 
 
 @attrs.frozen
@@ -89,6 +90,11 @@ _GROUP = re.compile(
     re.IGNORECASE,
 )
 # "add alice to the video and audio groups"
+_UNGROUP = re.compile(
+    r"^(?:remove|take|drop|delete|kick)\s+(?:user\s+)?(?P<user>\S+)\s+(?:from|out\s+of)\s+(?:the\s+)?"
+    r"(?:group\s+(?P<g1>\S+)|(?P<g2>\S+)\s+group)$",
+    re.IGNORECASE,
+)
 _GROUPS = re.compile(
     r"^(?:add|put)\s+(?:user\s+)?(?P<user>\S+)\s+(?:to|in|into)\s+(?:the\s+)?"
     r"(?P<groups>[\w-]+(?:\s*(?:,|\band\b|&)\s*[\w-]+)+)\s+groups$",
@@ -126,7 +132,7 @@ def parse_request(text: str) -> list[Intent]:
         return []
     if match := _GROUPS.match(clean):
         groups = [g for g in re.split(r"\s*(?:,|\band\b|&)\s*", match.group("groups")) if g]
-        return [Intent(Action.ADD_TO_GROUP, match.group("user"), g.lower(), words=clean) for g in groups]
+        return [Intent(Action.ADD_TO_GROUP, match.group("user").lower(), g.lower(), words=clean) for g in groups]
     whole = _pattern_intent(clean)
     if whole is not None and whole.action is not Action.SET:
         return [whole]
@@ -210,9 +216,12 @@ def _pattern_intent(clause: str) -> Intent | None:
         return Intent(Action.SET, what, match.group("value").strip().strip("\"'"), words=clause)
     if match := _GROUP.match(clause):
         group = match.group("g1") or match.group("g2")
-        return Intent(Action.ADD_TO_GROUP, match.group("user"), group.lower(), words=clause)
+        return Intent(Action.ADD_TO_GROUP, match.group("user").lower(), group.lower(), words=clause)
+    if match := _UNGROUP.match(clause):
+        group = match.group("g1") or match.group("g2")
+        return Intent(Action.REMOVE_FROM_GROUP, match.group("user").lower(), group.lower(), words=clause)
     if match := _USER.match(clause):
-        return Intent(Action.ADD_USER, match.group("name"), words=clause)
+        return Intent(Action.ADD_USER, match.group("name").lower(), words=clause)
     return None
 
 

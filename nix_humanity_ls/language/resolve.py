@@ -28,6 +28,7 @@ class Choice:
     operations: tuple[Operation, ...]
     unfree: bool = False
     notes: tuple[str, ...] = ()
+    user: str | None = None  # the user account the choice changes, which the file must define
 
 
 @attrs.frozen
@@ -82,6 +83,9 @@ def install_choice(package: Package) -> Choice:
 
 
 def feature_choice(feature: Feature, enable: bool = True) -> Choice:
+    """Switching a feature on sets its main option and adds companion settings the file does not set yet
+    (a user's own `nix.gc.dates` stays). Switching off touches only what the file sets, except for what
+    NixOS turns on by default (the firewall), where "off" has to be written."""
     settings = feature.enable if enable else feature.disable
     first = ".".join(settings[0].path)
     verb = "Enable" if enable else "Disable"
@@ -90,21 +94,25 @@ def feature_choice(feature: Feature, enable: bool = True) -> Choice:
         notes.append(f"users need to be in the {', '.join(feature.groups)} group to use it")
     if enable and feature.note:
         notes.append(feature.note)
+    if enable:
+        operations = tuple(_setting_operation(s, companion=index > 0) for index, s in enumerate(settings))
+    else:
+        operations = tuple(_setting_operation(s, only_existing=not feature.default_on) for s in settings)
     return Choice(
         f"feature:{feature.id}" if enable else f"feature-off:{feature.id}",
         f"{verb} {feature.title} ({first})",
         feature.summary or feature.title,
-        tuple(_setting_operation(s, only_existing=not enable) for s in settings),
+        operations,
         unfree=enable and feature.unfree,
         notes=tuple(notes),
     )
 
 
-def _setting_operation(setting: Setting, only_existing: bool = False) -> Operation:
+def _setting_operation(setting: Setting, only_existing: bool = False, companion: bool = False) -> Operation:
     if setting.add:
         return RemoveFromList(setting.path, setting.add) if only_existing else AddToList(setting.path, setting.add)
     assert setting.value is not None
-    return SetOption(setting.path, setting.value, only_existing)
+    return SetOption(setting.path, setting.value, only_existing, companion)
 
 
 def _resolve_install(intent: Intent, knowledge: Knowledge) -> Resolution:
@@ -141,7 +149,15 @@ def _from_matches(
     choices = tuple(dict((c.key, c) for _, c in ranked).values())
     if not choices:
         return _not_understood(intent, knowledge)
-    single_variant = len(packages) == 1 and packages[0].how in ("alias", "variant") and not features
+    # one alias or spelling of a package name is safe to take, unless a feature has that very name
+    # too; a feature that is merely spelled alike ("teams" ~ "steam") does not count
+    single_variant = (
+        len(packages) == 1
+        and packages[0].how in ("alias", "variant")
+        and not any(f.how in ("exact", "words") for f in features)
+    )
+    if single_variant:
+        choices = (install_choice(packages[0].package),)
     return Resolution(intent, choices, certain=single_variant)
 
 
@@ -171,24 +187,26 @@ def _resolve_disable(intent: Intent, knowledge: Knowledge) -> Resolution:
 
 
 def _resolve_remove(intent: Intent, knowledge: Knowledge) -> Resolution:
-    packages = knowledge.packages.find(intent.subject)
-    choices: list[Choice] = []
-    for match in packages:
-        attr = match.package.attr
-        choices.append(
-            Choice(f"remove:{attr}", f"Remove {attr} (environment.systemPackages)", f"{attr}: {match.package.description}",
-                   (RemovePackages((attr,)),))
-        )
+    """Packages to take out of any package list of the file, or features to switch off. Which of these the
+    file actually has is for `ask` to check: the words alone cannot know."""
+    packages = [m for m in knowledge.packages.find(intent.subject) if m.how != "close"]
+    choices = [remove_choice(m.package.attr, m.package.description) for m in packages]
     features = [m for m in knowledge.vocabulary.find(intent.subject) if m.how != "close"]
     choices.extend(feature_choice(m.feature, enable=False) for m in features)
+    if not choices and re.fullmatch(r"[A-Za-z_][\w'-]*", intent.subject):
+        choices.append(remove_choice(intent.subject, ""))  # not a name we know, but the file may have it
     if not choices:
-        name = intent.subject.replace(" ", "-")
-        if re.fullmatch(r"[A-Za-z_][\w'-]*", name):  # not known to us, but it may be in the file: try it
-            return Resolution(intent, (Choice(f"remove:{name}", f"Remove {name} (environment.systemPackages)", name,
-                                              (RemovePackages((name,)),)),), certain=True)
         return _not_understood(intent, knowledge)
-    certain = bool(packages) and packages[0].how == "exact" or (not packages and len(features) == 1)
-    return Resolution(intent, tuple(choices), certain=certain)
+    return Resolution(intent, tuple(choices), certain=len(choices) == 1)
+
+
+def remove_choice(attr: str, description: str) -> Choice:
+    return Choice(
+        f"remove:{attr}",
+        f"Remove {attr} from the installed packages",
+        f"{attr}: {description}" if description else attr,
+        (RemovePackages((attr,)),),
+    )
 
 
 # -- ports, settings, users -----------------------------------------------------------------------------
@@ -285,8 +303,13 @@ def _resolve_group(intent: Intent, knowledge: Knowledge) -> Resolution:
     if not _USER_NAME.fullmatch(user) or not _USER_NAME.fullmatch(group):
         return Resolution(intent, problem=f"`{user}` or `{group}` is not a valid user or group name")
     path = ("users", "users", user, "extraGroups")
-    choice = Choice(f"group:{user}:{group}", f"Add {user} to the {group} group ({'.'.join(path)})",
-                    f"{user} joins the {group} group", (AddToList(path, (nix_string(group),)),))
+    if intent.action is Action.REMOVE_FROM_GROUP:
+        choice = Choice(f"ungroup:{user}:{group}", f"Remove {user} from the {group} group ({'.'.join(path)})",
+                        f"{user} leaves the {group} group", (RemoveFromList(path, (nix_string(group),)),),
+                        user=user)
+    else:
+        choice = Choice(f"group:{user}:{group}", f"Add {user} to the {group} group ({'.'.join(path)})",
+                        f"{user} joins the {group} group", (AddToList(path, (nix_string(group),)),), user=user)
     return Resolution(intent, (choice,), certain=True)
 
 
@@ -300,4 +323,5 @@ _RESOLVERS = {
     Action.SET: _resolve_set,
     Action.ADD_USER: _resolve_user,
     Action.ADD_TO_GROUP: _resolve_group,
+    Action.REMOVE_FROM_GROUP: _resolve_group,
 }
