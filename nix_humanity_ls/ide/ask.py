@@ -85,7 +85,7 @@ def ask(doc: Document, request: str, knowledge: Knowledge, pick: int | None = No
                 return AskResult("error", f"--pick {pick} is not one of the {len(resolution.choices)} candidates", doc.source)
             choice = resolution.choices[pick - 1]
             chosen.append(choice)
-            picked.append((resolution.intent.subject, choice.key))
+            picked.append((resolution.intent.topic, choice.key))
             continue
         if not resolution.certain:
             return _ambiguous(doc, resolution)
@@ -107,7 +107,7 @@ def _problem_text(resolution: Resolution) -> str:
 
 def _ambiguous(doc: Document, resolution: Resolution) -> AskResult:
     candidates = tuple(Candidate(c.title, c.summary) for c in resolution.choices)
-    subject = resolution.intent.subject
+    subject = resolution.intent.value if resolution.intent.action is Action.SET else resolution.intent.subject
     if len(candidates) == 1:
         message = f"“{subject}” is not a name I know exactly; did you mean this?"
     else:

@@ -65,7 +65,8 @@ def _actions_for(doc: Document, comment: Node, request: str, knowledge: Knowledg
         return []
     actions = []
     for number in range(1, min(count, MAX_ALTERNATIVES) + 1):
-        picked = ask(doc, request, knowledge, pick=number)
+        # with alternatives, the first pick is the result already at hand (the recommended choice)
+        picked = result if number == 1 and result.status == "proposed" else ask(doc, request, knowledge, pick=number)
         if picked.status == "proposed":
             actions.append(_action(doc, comment, picked, preferred=number == 1 and result.status == "proposed"))
     return actions

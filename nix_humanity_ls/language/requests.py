@@ -38,6 +38,11 @@ class Intent:
     protocol: str | None = None  # "tcp" or "udp" for ports
     words: str = ""  # the clause as typed, for messages
 
+    @property
+    def topic(self) -> str:
+        """What the intent is about, in the user's words: "python", or "locale french" for a setting."""
+        return f"{self.subject} {self.value}" if self.action is Action.SET else self.subject
+
 
 # Longest phrases first within each action; matched at the start of a clause.
 VERBS: dict[Action, tuple[str, ...]] = {

@@ -5,6 +5,7 @@ ambiguous word gives candidates, and words we do not know give the closest thing
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -59,7 +60,7 @@ def resolve(intent: Intent, knowledge: Knowledge) -> Resolution:
         intent = attrs.evolve(intent, subject=subject)
     resolver = _RESOLVERS[intent.action]
     resolution = resolver(intent, knowledge)
-    return _remembered_first(resolution, knowledge.remembered.get(intent.subject))
+    return _remembered_first(resolution, knowledge.remembered.get(intent.topic))
 
 
 def _remembered_first(resolution: Resolution, key: str | None) -> Resolution:
@@ -163,7 +164,7 @@ def _from_matches(
 
 def _not_understood(intent: Intent, knowledge: Knowledge) -> Resolution:
     words = knowledge.vocabulary.all_words() + knowledge.packages.names()
-    close = difflib.get_close_matches(intent.subject, words, n=5, cutoff=0.6)
+    close = difflib.get_close_matches(intent.subject, list(dict.fromkeys(words)), n=5, cutoff=0.6)
     return Resolution(intent, problem=f"not understood: `{intent.subject}`", suggestions=tuple(close))
 
 
@@ -235,54 +236,86 @@ def _resolve_port(intent: Intent, knowledge: Knowledge) -> Resolution:
     return Resolution(intent, (choice,), certain=True)
 
 
-def _timezone(value: str) -> str | None:
-    """The canonical spelling of a time zone (`europe/berlin` → `Europe/Berlin`), from the system's zone
-    database when there is one; None when the database exists and has no such zone."""
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    """Time zone names from the system's zone database (empty when there is none)."""
     if not os.path.isdir(ZONEINFO):
-        return value
-    wanted = value.replace(" ", "_").lower()
+        return ()
+    found = []
     for folder, _dirs, files in os.walk(ZONEINFO):
         for name in files:
             zone = os.path.relpath(os.path.join(folder, name), ZONEINFO)
-            if zone.lower() == wanted and not zone.startswith(("posix/", "right/")):
-                return zone
-    return None
+            if zone[:1].isupper() and not zone.startswith(("posix/", "right/", "SystemV/")) and "." not in zone:
+                found.append(zone)
+    return tuple(sorted(found))
 
 
-def _locale(value: str) -> str | None:
-    match = re.fullmatch(r"([a-z]{2,3})[_-]([a-z]{2})(?:\.(utf-?8))?", value.strip(), re.IGNORECASE)
-    if match is None:
+def _timezones(value: str) -> list[str] | None:
+    """Zones a name may mean: `europe/berlin` → [Europe/Berlin]; a city alone, `new york` → [America/New_York];
+    several when the city name is not unique. None when the system has no zone database to check against."""
+    zones = _zones()
+    if not zones:
         return None
-    return f"{match.group(1).lower()}_{match.group(2).upper()}.UTF-8"
+    wanted = value.strip().replace(" ", "_").lower()
+    exact = [z for z in zones if z.lower() == wanted]
+    if exact:
+        return exact
+    return [z for z in zones if z.rsplit("/", 1)[-1].lower() == wanted]
+
+
+# Languages people name instead of a locale; the first locale of each is the one offered first.
+LANGUAGES = {
+    "english": ("en_US", "en_GB", "en_AU", "en_CA"), "german": ("de_DE", "de_AT", "de_CH"),
+    "french": ("fr_FR", "fr_CA", "fr_BE", "fr_CH"), "spanish": ("es_ES", "es_MX"), "italian": ("it_IT",),
+    "portuguese": ("pt_PT", "pt_BR"), "brazilian portuguese": ("pt_BR",), "dutch": ("nl_NL", "nl_BE"),
+    "polish": ("pl_PL",), "russian": ("ru_RU",), "ukrainian": ("uk_UA",), "japanese": ("ja_JP",),
+    "chinese": ("zh_CN", "zh_TW"), "korean": ("ko_KR",), "swedish": ("sv_SE",), "norwegian": ("nb_NO",),
+    "danish": ("da_DK",), "finnish": ("fi_FI",), "czech": ("cs_CZ",), "turkish": ("tr_TR",), "greek": ("el_GR",),
+    "hungarian": ("hu_HU",), "romanian": ("ro_RO",), "hebrew": ("he_IL",), "arabic": ("ar_SA",), "hindi": ("hi_IN",),
+}
+
+
+def _locales(value: str) -> list[str]:
+    """`de_de.utf8` → [de_DE.UTF-8]; `french` → [fr_FR.UTF-8, fr_CA.UTF-8, …]; [] when neither."""
+    match = re.fullmatch(r"([a-z]{2,3})[_-]([a-z]{2})(?:\.(utf-?8))?", value.strip(), re.IGNORECASE)
+    if match is not None:
+        return [f"{match.group(1).lower()}_{match.group(2).upper()}.UTF-8"]
+    return [f"{code}.UTF-8" for code in LANGUAGES.get(" ".join(value.lower().split()), ())]
 
 
 def _resolve_set(intent: Intent, knowledge: Knowledge) -> Resolution:
     value = (intent.value or "").strip()
     if intent.subject == "timezone":
-        zone = _timezone(value)
-        if zone is None:
+        zones = _timezones(value)
+        if zones is None:  # no zone database here to check the name against: take it as written
+            zones = [value]
+        if not zones:
             return Resolution(intent, problem=f"`{value}` is not a time zone this system knows (e.g. Europe/Berlin)")
-        return _setting(intent, ("time", "timeZone"), nix_string(zone), f"Set the time zone to {zone}")
+        return _settings(intent, ("time", "timeZone"), zones, "Set the time zone to {}")
     if intent.subject == "hostname":
         if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", value):
             return Resolution(intent, problem=f"`{value}` cannot be a host name (letters, digits and `-`, up to 63)")
-        return _setting(intent, ("networking", "hostName"), nix_string(value), f"Set the host name to {value}")
+        return _settings(intent, ("networking", "hostName"), [value], "Set the host name to {}")
     if intent.subject == "locale":
-        locale = _locale(value)
-        if locale is None:
-            return Resolution(intent, problem=f"`{value}` is not a locale name such as en_US.UTF-8 or de_DE.UTF-8")
-        return _setting(intent, ("i18n", "defaultLocale"), nix_string(locale), f"Set the language (locale) to {locale}")
+        locales = _locales(value)
+        if not locales:
+            return Resolution(intent, problem=f"`{value}` is not a locale such as en_US.UTF-8 or a language such as German")
+        return _settings(intent, ("i18n", "defaultLocale"), locales, "Set the language (locale) to {}")
     if intent.subject == "keyboard":
         if not re.fullmatch(r"[a-z]{2,8}(,[a-z]{2,8})*", value.lower()):
             return Resolution(intent, problem=f"`{value}` is not a keyboard layout name such as us, de or fr")
-        return _setting(intent, ("services", "xserver", "xkb", "layout"), nix_string(value.lower()),
-                        f"Set the keyboard layout to {value.lower()}")
+        return _settings(intent, ("services", "xserver", "xkb", "layout"), [value.lower()], "Set the keyboard layout to {}")
     return _not_understood(intent, knowledge)
 
 
-def _setting(intent: Intent, path: tuple[str, ...], value: str, title: str) -> Resolution:
-    choice = Choice(f"set:{'.'.join(path)}", f"{title} ({'.'.join(path)})", title, (SetOption(path, value),))
-    return Resolution(intent, (choice,), certain=True)
+def _settings(intent: Intent, path: tuple[str, ...], values: Sequence[str], title: str) -> Resolution:
+    """One choice per candidate value; only a single candidate is taken without asking."""
+    dotted = ".".join(path)
+    choices = tuple(
+        Choice(f"set:{dotted}={v}", f"{title.format(v)} ({dotted})", title.format(v), (SetOption(path, nix_string(v)),))
+        for v in values
+    )
+    return Resolution(intent, choices, certain=len(choices) == 1)
 
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
