@@ -5,6 +5,7 @@ The LSP layer calls these methods and converts what they return; tests and the C
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ class Workspace:
         self.memory = memory if memory is not None else ChoiceMemory()
         self._nix_verdicts: dict[str, tuple[int | None, Problem | None]] = {}
         self._remembered: dict[str, str] | None = None
+        self._rejections: dict[tuple[bytes, bytes], str | None] = {}
 
     def knowledge(self) -> Knowledge:
         """What requests are resolved against: bundled knowledge, the user's aliases and past picks."""
@@ -40,6 +42,18 @@ class Workspace:
         if self._remembered is None:
             self._remembered = self.memory.load()
         return bundled_knowledge(self.settings.aliases, self._remembered)
+
+    def nix_rejection(self, old: bytes, new: bytes) -> str | None:
+        """Nix's objection to a proposed text (see `ide.ask.nix_rejection`), remembered: editors ask for the
+        same code actions again and again while the cursor rests on a line. Safe in a worker thread."""
+        from .ide.ask import nix_rejection
+
+        key = (hashlib.sha256(old).digest(), hashlib.sha256(new).digest())
+        if key not in self._rejections:
+            if len(self._rejections) >= 256:
+                self._rejections.clear()
+            self._rejections[key] = nix_rejection(old, new, self.settings.nix_instantiate, self.settings.nix_timeout)
+        return self._rejections[key]
 
     def remember(self, picked: Iterable[tuple[str, str]]) -> None:
         for subject, key in picked:

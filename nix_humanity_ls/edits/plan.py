@@ -110,7 +110,7 @@ def apply_operations(doc: Document, operations: Sequence[Operation]) -> Applied:
         if not edits:
             unchanged.append(operation)
             continue
-        current = Document(doc.uri, apply_edits(current.source, edits))
+        current = current.edited((e.start, e.end, e.text) for e in edits)
         if current.tree.root_node.has_error:
             raise EditError("the change would break the file's syntax, so it was not made (please report this)")
         changed.append(operation)

@@ -79,9 +79,15 @@ _PORT = re.compile(
     re.IGNORECASE,
 )
 _SET = re.compile(
-    r"^(?:set|change|make|switch|rename)\s+(?:the\s+|my\s+|this\s+)?(?:default\s+)?(?P<what>time\s*zone|timezone|tz|"
-    r"host\s*name|hostname|computer(?:\s+name)?|machine(?:\s+name)?|locale|language|system\s+language|"
-    r"keyboard(?:\s+layout)?|keymap|layout|state\s*version)(?:\s+(?:to|=|as|into))?\s+(?P<value>.+)$",
+    # "set the time zone Europe/Berlin" may leave out "to"; "make my computer faster" must not be a rename,
+    # so the other verbs need their "to"
+    r"^(?:(?:set|change)\s+(?:the\s+|my\s+|this\s+)?(?:default\s+)?(?P<what>WHAT)(?:\s+(?:to|=|as|into))?"
+    r"|(?:make|switch|rename)\s+(?:the\s+|my\s+|this\s+)?(?:default\s+)?(?P<what2>WHAT)\s+(?:to|=|as|into))"
+    r"\s+(?P<value>.+)$".replace(
+        "WHAT",
+        r"time\s*zone|timezone|tz|host\s*name|hostname|computer(?:\s+name)?|machine(?:\s+name)?|locale|language|"
+        r"system\s+language|keyboard(?:\s+layout)?|keymap|layout|state\s*version",
+    ),
     re.IGNORECASE,
 )
 # without a verb only for names that cannot start anything else: "timezone Europe/London", "hostname nixbox"
@@ -217,7 +223,8 @@ def _pattern_intent(clause: str) -> Intent | None:
         start, end = match.group("from"), match.group("to")
         return Intent(action, "port", f"{start}-{end}" if end else start, protocol, clause)
     if match := _SET.match(clause) or _SET_BARE.match(clause):
-        what = SETTING_NAMES[re.sub(r"\s+", " ", match.group("what").lower())]
+        named = match.groupdict().get("what") or match.group("what2")
+        what = SETTING_NAMES[re.sub(r"\s+", " ", named.lower())]
         return Intent(Action.SET, what, match.group("value").strip().strip("\"'"), words=clause)
     if match := _GROUP.match(clause):
         group = match.group("g1") or match.group("g2")

@@ -164,18 +164,14 @@ def selection_range(ls: NixHumanityServer, params: types.SelectionRangeParams) -
 async def code_action(ls: NixHumanityServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     """Quick fixes for request comments in the range. Each proposed text is also shown to Nix's parser
     (in worker threads, side by side); one Nix rejects is not offered."""
-    from ..ide.ask import nix_rejection  # the request machinery loads on first use
-    from ..ide.request_actions import request_actions
+    from ..ide.request_actions import request_actions  # the request machinery loads on first use
 
     doc = ls.document(params.text_document.uri)
     encoding = ls.encoding
     start = convert.offset(doc, params.range.start, encoding)
     end = convert.offset(doc, params.range.end, encoding)
     actions = request_actions(doc, start, end, ls.core.knowledge())
-    settings = ls.core.settings
-    verdicts = await asyncio.gather(
-        *(asyncio.to_thread(nix_rejection, doc.source, a.new, settings.nix_instantiate, settings.nix_timeout) for a in actions)
-    )
+    verdicts = await asyncio.gather(*(asyncio.to_thread(ls.core.nix_rejection, doc.source, a.new) for a in actions))
     for action, verdict in zip(actions, verdicts):
         if verdict is not None:
             log.warning("not offering %r: Nix rejects the result (%s)", action.title, verdict)
@@ -192,7 +188,7 @@ async def ask_command(ls: NixHumanityServer, *arguments: object) -> dict[str, st
     request = arguments[0] if arguments and isinstance(arguments[0], dict) else None
     if request is None or not isinstance(request.get("uri"), str) or not isinstance(request.get("text"), str):
         raise JsonRpcInvalidParams(f'{ASK_COMMAND} takes one argument: {{"uri": "file:///…", "text": "add firefox"}}')
-    from ..ide.ask import ask, nix_rejection  # the request machinery loads on first use
+    from ..ide.ask import ask  # the request machinery loads on first use
 
     doc = ls.document(request["uri"])
     knowledge = ls.core.knowledge()
@@ -210,9 +206,7 @@ async def ask_command(ls: NixHumanityServer, *arguments: object) -> dict[str, st
     if result.status != "proposed":
         return {"status": result.status, "summary": result.summary}
     assert result.new is not None
-    rejection = await asyncio.to_thread(
-        nix_rejection, doc.source, result.new, ls.core.settings.nix_instantiate, ls.core.settings.nix_timeout
-    )
+    rejection = await asyncio.to_thread(ls.core.nix_rejection, doc.source, result.new)
     if rejection is not None:
         return {"status": "error", "summary": f"the change was not made: Nix rejects the result ({rejection})"}
     applied = await ls.workspace_apply_edit_async(

@@ -186,6 +186,18 @@ class Document:
             self.version = version
         return edits
 
+    def edited(self, replacements: Iterable[tuple[int, int, str]]) -> Document:
+        """A new document with byte ranges replaced (non-overlapping, in original offsets), parsed
+        incrementally from a copy of this tree; this document is left as it is."""
+        result = Document.__new__(Document)
+        result.uri, result.version = self.uri, None
+        result.source, result._text, result.line_starts = self.source, None, list(self.line_starts)
+        result.tree = self.tree.copy()
+        for start, end, text in sorted(replacements, key=lambda r: (r[0], r[1]), reverse=True):
+            result._replace(start, end, encode(text))
+        result.tree = parser.parse(result.source, result.tree)
+        return result
+
     def _replace(self, start: int, end: int, new: bytes) -> Edit:
         old = self.source
         data = old[:start] + new + old[end:]
