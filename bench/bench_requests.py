@@ -262,19 +262,10 @@ def expected_config(before: dict[str, Any], after: dict[str, Any], meaning: Mean
 def unfree_problems(after: dict[str, Any], meaning: Meaning | None, unfree_names: set[str]) -> list[str]:
     """Unfree packages the result installs (in any list, or steam through programs.steam) but does not allow,
     and the meaning's `unfree NAME` that are not allowed."""
+    from tests.test_ask_meaning import installed_unfree  # the same reading the meaning tests use
+
     config, verdicts = after["config"], after["unfree"]
-    found: set[str] = set()
-    stack: list[Any] = [config]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and value.startswith("pkg:") and value[4:] in unfree_names:
-            found.add(value[4:])
-    if _get(config, ("programs", "steam", "enable")) is True:
-        found.add("steam")
+    found = installed_unfree(config, unfree_names)
     if meaning is not None:
         found |= set(meaning.unfree)
     return [f"unfree {name} is not allowed" for name in sorted(found) if not verdicts.get(name, False)]

@@ -27,7 +27,7 @@ import json
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,7 +257,7 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     return []
 
 
-def installed_unfree(config: dict[str, Any]) -> set[str]:
+def installed_unfree(config: dict[str, Any], unfree: Collection[str] = UNFREE) -> set[str]:
     """Unfree packages the configuration would build: in any package list, or steam through programs.steam."""
     found: set[str] = set()
     stack: list[Any] = [config]
@@ -267,7 +267,7 @@ def installed_unfree(config: dict[str, Any]) -> set[str]:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and value.startswith("pkg:") and value[4:] in UNFREE:
+        elif isinstance(value, str) and value.startswith("pkg:") and value[4:] in unfree:
             found.add(value[4:])
     if config.get("programs", {}).get("steam", {}).get("enable") is True:
         found.add("steam")

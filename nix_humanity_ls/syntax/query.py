@@ -138,21 +138,23 @@ def direct_bindings(attrset: Node) -> Iterator[Node]:
             yield from (b for b in child.named_children if b.type == "binding")
 
 
+def static_bindings(container: Node, base: tuple[str, ...] = ()) -> Iterator[Binding]:
+    """The bindings written directly in a set (or `let`) whose names are static, with `base` put in front."""
+    for binding in direct_bindings(container):
+        attrpath = binding.child_by_field_name("attrpath")
+        value = binding.child_by_field_name("expression")
+        names = attrpath_names(attrpath) if attrpath is not None else None
+        if names is not None and value is not None:
+            yield Binding(base + names, binding, attrpath, value)
+
+
 def bindings(attrset: Node, prefix: tuple[str, ...] = ()) -> Iterator[Binding]:
     """Every binding under `attrset`, outermost first, with absolute paths; descends into nested sets."""
     stack: list[tuple[Node, tuple[str, ...]]] = [(attrset, prefix)]
     while stack:
         node, base = stack.pop()
-        found = []
-        for binding in direct_bindings(node):
-            attrpath = binding.child_by_field_name("attrpath")
-            value = binding.child_by_field_name("expression")
-            names = attrpath_names(attrpath) if attrpath is not None else None
-            if names is None or value is None:
-                continue
-            found.append(Binding(base + names, binding, attrpath, value))
-        for item in found:
-            yield item
+        found = list(static_bindings(node, base))
+        yield from found
         for item in reversed(found):
             inner = set_value(item.value)
             if inner is not None:
@@ -169,19 +171,13 @@ def find_bindings(attrset: Node, path: Sequence[str]) -> list[Binding]:
     found: list[Binding] = []
     while stack:
         node, base = stack.pop()
-        for binding in direct_bindings(node):
-            attrpath = binding.child_by_field_name("attrpath")
-            value = binding.child_by_field_name("expression")
-            names = attrpath_names(attrpath) if attrpath is not None else None
-            if names is None or value is None:
-                continue
-            full = base + names
-            if full == path:
-                found.append(Binding(full, binding, attrpath, value))
-            elif path[: len(full)] == full:
-                inner = set_value(value)
+        for binding in static_bindings(node, base):
+            if binding.path == path:
+                found.append(binding)
+            elif path[: len(binding.path)] == binding.path:
+                inner = set_value(binding.value)
                 if inner is not None:
-                    stack.append((inner, full))
+                    stack.append((inner, binding.path))
     found.sort(key=lambda b: b.node.start_byte)
     return found
 
