@@ -7,7 +7,7 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -157,7 +157,3 @@ class Vocabulary:
 def bundled_vocabulary() -> Vocabulary:
     text = (resources.files("nix_humanity_ls.knowledge") / "data" / "vocabulary.json").read_text("utf-8")
     return Vocabulary(json.loads(text))
-
-
-def load_vocabulary(data: Sequence[Mapping[str, Any]]) -> Vocabulary:
-    return Vocabulary({"entries": list(data)})
