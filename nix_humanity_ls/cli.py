@@ -12,6 +12,7 @@ from . import __version__
 from .ide.diagnostics import document_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
+from .ide.syntax_errors import syntax_problems
 from .files import FileProblem, read_nix_file, write_atomically
 from .ide.ask import Candidate, ask, nix_rejection
 from .language.memory import ChoiceMemory
@@ -94,7 +95,7 @@ def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-inst
         return [f"{path}:1:1: {error}"]
     doc = Document(path, data)
     nix_problem: Problem | None = None
-    if ask_nix and not doc.tree.root_node.has_error:
+    if ask_nix and not syntax_problems(doc, 1):
         try:
             nix_problem = nix_parse_problem(data, nix_instantiate, cwd=os.path.dirname(os.path.abspath(path)))
         except NixUnavailable as error:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from .ide.diagnostics import document_problems
+from .ide.syntax_errors import syntax_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
 from .language.memory import ChoiceMemory
@@ -95,7 +96,7 @@ class Workspace:
         """Only worth running when enabled and tree-sitter found nothing (Nix reports one error at most)."""
         if not self.settings.diagnostics.nix_parse_on_save or uri not in self.documents:
             return False
-        return not self.documents.get(uri).tree.root_node.has_error
+        return not syntax_problems(self.documents.get(uri), 1)  # harmless MISSING nodes (`inherit;`) do not count
 
     def nix_check(self, uri: str, version: int | None, source: bytes) -> bool:
         """Run `nix-instantiate --parse` on a snapshot (safe in a worker thread). True when the verdict is

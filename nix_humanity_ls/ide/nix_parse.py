@@ -18,6 +18,7 @@ from .problem import Problem
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PLAIN_POSITION = re.compile(r"at (?:«[^»]*»|\(string\)|[^\s:]+):(\d+):(\d+)")
+_QUOTED = re.compile(r"'([^']+)'")
 _DEFINED_AT = re.compile(r" at (?:«[^»]*»|\(string\)|\S+?):(\d+):(\d+)")
 
 
@@ -71,23 +72,34 @@ def _problem_from_output(source: bytes, stderr: str) -> Problem:
         if found:
             line, column = int(found.group(1)), int(found.group(2))
     offset = _offset(source, line, column)
-    end = offset + 1 if offset < len(source) else offset
-    return Problem(offset, end, _plain(message), code=_code(message), source="nix-instantiate")
+    return Problem(offset, _end(source, offset, message), _plain(message), code=_code(message), source="nix-instantiate")
+
+
+def _end(source: bytes, offset: int, message: str) -> int:
+    """End of the problem's range: the whole name when Nix's message quotes the one found at `offset`
+    (`undefined variable 'pkgs'`, `attribute 'a' already defined`), else one byte."""
+    quoted = _QUOTED.search(message)
+    if quoted is not None:
+        name = quoted.group(1).encode("utf-8")
+        if name and source.startswith(name, offset):
+            return offset + len(name)
+    return min(offset + 1, len(source))
 
 
 def _offset(source: bytes, line: object, column: object) -> int:
-    """Byte offset of Nix's 1-based line (counted by `\\n`) and 1-based byte column; start of file if unknown."""
+    """Byte offset of Nix's 1-based line and 1-based byte column; the start of the file if unknown.
+
+    Nix's lexer ends a line at `\\n`, `\\r\\n` or a lone `\\r`, exactly what `bytes.splitlines` splits on."""
     if not isinstance(line, int) or not isinstance(column, int) or line < 1:
         return 0
     start = 0
-    for _ in range(line - 1):
-        found = source.find(b"\n", start)
-        if found < 0:
-            return len(source)
-        start = found + 1
-    end = source.find(b"\n", start)
-    end = len(source) if end < 0 else end
-    return min(start + max(column - 1, 0), end)
+    lines = source.splitlines(keepends=True)
+    for text in lines[: line - 1]:
+        start += len(text)
+    if line > len(lines):
+        return len(source)
+    content = lines[line - 1].rstrip(b"\r\n")
+    return start + min(max(column - 1, 0), len(content))
 
 
 def _code(message: str) -> str:
