@@ -86,11 +86,12 @@ class Workspace:
         self._nix_verdicts.pop(uri, None)
         self.documents.close(uri)
 
-    def problems(self, uri: str) -> list[Problem]:
+    def problems(self, uri: str, rules: bool = True) -> list[Problem]:
+        """The problems to show for `uri`; `rules=False` gives the syntax problems alone (see `document_problems`)."""
         document = self.documents.get(uri)
         verdict = self._nix_verdicts.get(uri)
         nix_problem = verdict[1] if verdict is not None and verdict[0] == document.version else None
-        return document_problems(document, nix_problem, self.settings.diagnostics.max_problems)
+        return document_problems(document, nix_problem, self.settings.diagnostics.max_problems, rules)
 
     def wants_nix_check(self, uri: str) -> bool:
         """Only worth running when enabled and tree-sitter found nothing (Nix reports one error at most)."""

@@ -10,12 +10,13 @@ from .syntax_errors import MAX_PROBLEMS, syntax_problems
 
 
 def document_problems(
-    doc: Document, nix_problem: Problem | None = None, limit: int = MAX_PROBLEMS
+    doc: Document, nix_problem: Problem | None = None, limit: int = MAX_PROBLEMS, rules: bool = True
 ) -> list[Problem]:
     """At most `limit` problems, in document order. Syntax problems first and alone: while the text does not
-    parse, rule checks would judge error recovery's guesses, and Nix stops at the first syntax error too."""
+    parse, rule checks would judge error recovery's guesses, and Nix stops at the first syntax error too.
+    `rules=False` leaves out the parse-rule checks, whose first run over a new document is a whole-file pass."""
     problems = syntax_problems(doc, limit)
-    if problems:
+    if problems or not rules:
         return problems
     problems = parse_rule_problems(doc)[:limit]
     if nix_problem is not None and not _already_shown(doc, nix_problem, problems) and len(problems) < limit:

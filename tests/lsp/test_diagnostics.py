@@ -62,3 +62,15 @@ async def test_close_clears_diagnostics(client: LanguageClient):
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert len(client.diagnostics[uri]) == 0
+
+
+async def test_big_file_gets_syntax_first_then_the_whole_file_rules(client: LanguageClient):
+    uri = URI.replace("configuration", "big")
+    body = "".join(f"  services.s{i}.enable = true;\n" for i in range(3000))  # about 90 kB
+    text = "{\n  networking.hostName = \"a\";\n" + body + "  networking.hostName = \"b\";\n}\n"
+    await _open(client, uri, text)
+    assert len(client.diagnostics[uri]) == 0  # syntax alone: the file parses
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    (duplicate,) = client.diagnostics[uri]
+    assert duplicate.range.start.line == 3002
+    assert "networking.hostName" in duplicate.message
