@@ -8,6 +8,7 @@ settings here as fields.
 from __future__ import annotations
 
 import enum
+import math
 import typing
 from typing import Any
 
@@ -26,8 +27,9 @@ class LogLevel(enum.Enum):
 
 
 def _positive(_instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"must be greater than 0, not {value}")
+    # JSON as Python reads it may carry NaN and Infinity: neither is a usable count or timeout
+    if isinstance(value, float) and not math.isfinite(value) or not value > 0:
+        raise ValueError(f"must be a finite number greater than 0, not {value}")
 
 
 @attrs.define
@@ -94,7 +96,9 @@ def unstructure(settings: Settings) -> dict[str, Any]:
 def read_settings(raw: Any, current: Settings | None = None) -> SettingsUpdate:
     """Apply the JSON `raw` (either `{"nixHumanity": {...}}` or the section itself) over `current`."""
     current = current if current is not None else Settings()
-    if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
+    if isinstance(raw, dict) and SECTION in raw:
+        if raw[SECTION] is not None and not isinstance(raw[SECTION], dict):
+            return SettingsUpdate(current, errors=(f"`{SECTION}` must be an object, got {raw[SECTION]!r}",))
         raw = raw[SECTION]
     if raw is None:
         return SettingsUpdate(current)

@@ -38,9 +38,11 @@ def fix_code_action_decoding(client: LanguageClient) -> None:
     )
 
 
-async def start_session(client: LanguageClient, profile: str = "visual-studio-code", **init: object) -> None:
+async def start_session(
+    client: LanguageClient, profile: str = "visual-studio-code", **init: object
+) -> types.InitializeResult:
     fix_code_action_decoding(client)
-    await client.initialize_session(
+    return await client.initialize_session(
         types.InitializeParams(
             capabilities=pytest_lsp.client_capabilities(profile),
             root_uri=ROOT.as_uri(),
@@ -99,9 +101,12 @@ class ClientDocument:
         return types.TextDocumentContentChangeWholeDocument(new)
 
 
-async def open_document(client: LanguageClient, uri: str, text: str, version: int = 1) -> ClientDocument:
-    """didOpen, then wait for the diagnostics the server publishes for it."""
-    doc = ClientDocument(uri, text, version)
+async def open_document(
+    client: LanguageClient, uri: str, text: str, version: int = 1, encoding: str = "utf-16"
+) -> ClientDocument:
+    """didOpen, then wait for the diagnostics the server publishes for it. `encoding` is the negotiated
+    position encoding, in which the returned copy computes its change ranges."""
+    doc = ClientDocument(uri, text, version, encoding)
     client.text_document_did_open(types.DidOpenTextDocumentParams(doc.item()))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     return doc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import attrs
-from tree_sitter import QueryCursor
+from tree_sitter import Node, QueryCursor
 
 from ..syntax.document import Document
 from ..syntax.parser import load_query
@@ -55,14 +55,20 @@ def folding_ranges(doc: Document) -> list[Fold]:
             end = doc.line_of(keyword_in.start_byte)
             if _starts_line(doc, keyword_in.start_byte):
                 end -= 1
-        elif _starts_line(doc, node.end_byte - 1):
-            end -= 1  # keep the closing bracket visible
+        elif _starts_line(doc, _closer_start(node)):
+            end -= 1  # keep the closing bracket (or `''`) visible
         if end > start:
             folds.setdefault(start, Fold(start, end))
         if len(folds) >= MAX_RANGES:
             break
     flush_comments()
     return sorted(folds.values(), key=lambda f: f.start_line)
+
+
+def _closer_start(node: Node) -> int:
+    """Where the node's last token starts: `}`, `]`, or the two-character `''` that ends an indented string."""
+    last = node.child(node.child_count - 1) if node.child_count else None
+    return last.start_byte if last is not None and last.end_byte > last.start_byte else max(node.end_byte - 1, 0)
 
 
 def _starts_line(doc: Document, offset: int) -> bool:

@@ -9,7 +9,15 @@ import attrs
 from tree_sitter import Node
 
 from ..syntax.document import Document
-from ..syntax.query import ATTRSET_TYPES, attrpath_names, direct_bindings, set_value, text_of, unwrap
+from ..syntax.query import (
+    ATTRSET_TYPES,
+    VALUE_WRAPPERS,
+    attrpath_names,
+    direct_bindings,
+    set_value,
+    text_of,
+    unwrap,
+)
 
 MAX_DEPTH = 64  # an outline deeper than this helps nobody, and deep nesting must not exhaust the stack
 MAX_SYMBOLS = 20000
@@ -83,7 +91,12 @@ def document_symbols(doc: Document) -> list[Symbol]:
 
 
 def _formals(function: Node) -> list[Symbol]:
-    found = []
+    """`{ config, pkgs, ... }:`, and the name of `args@{ … }:`, `{ … }@args:` or `pkgs:`, in source order."""
+    found = [
+        Symbol(text_of(name), SymbolKind.Variable, name.start_byte, name.end_byte, name.start_byte, name.end_byte,
+               "argument")
+        for name in function.children_by_field_name("universal")
+    ]
     formals = function.child_by_field_name("formals")
     for formal in formals.named_children if formals is not None else []:
         name = formal.child_by_field_name("name")
@@ -92,6 +105,7 @@ def _formals(function: Node) -> list[Symbol]:
                 Symbol(text_of(name), SymbolKind.Variable, formal.start_byte, formal.end_byte,
                        name.start_byte, name.end_byte, "argument")
             )
+    found.sort(key=lambda s: s.start)
     return found
 
 
@@ -114,7 +128,7 @@ def _bindings(
         children: tuple[Symbol, ...] = ()
         if inner is not None and depth + 1 < MAX_DEPTH:
             children = tuple(_bindings(inner, path, depth + 1, budget))
-        kind = SymbolKind.Variable if let_scope else _kind_of(unwrap(value), inner is not None)
+        kind = SymbolKind.Variable if let_scope else _kind_of(_value_node(value), inner is not None)
         symbols.append(
             Symbol(name, kind, binding.start_byte, binding.end_byte, attrpath.start_byte, attrpath.end_byte,
                    _detail(path, value, let_scope), children)
@@ -151,6 +165,38 @@ _SCALAR_KINDS = {
     "function_expression": SymbolKind.Function,
     "path_expression": SymbolKind.String,
 }
+
+
+def _value_node(value: Node) -> Node | None:
+    """The node whose type tells a value's kind: a function stays a function (`unwrap` would look through it
+    to its body, making `pkg: true` a Boolean), and `lib.mkDefault false` or `mkIf c [ … ]` are what they wrap."""
+    node: Node | None = value
+    while node is not None:
+        if node.type == "parenthesized_expression":
+            node = node.child_by_field_name("expression")
+        elif node.type == "function_expression":
+            return node
+        elif node.type in ("let_expression", "with_expression", "assert_expression"):
+            node = node.child_by_field_name("body")
+        elif node.type == "apply_expression" and _applied_name(node) in VALUE_WRAPPERS:
+            node = node.child_by_field_name("argument")
+        else:
+            return node
+    return None
+
+
+def _applied_name(apply: Node) -> str | None:
+    """`mkDefault` for `lib.mkDefault x` or `mkDefault x`, `mkIf` for `mkIf c x` (the head of the application)."""
+    head: Node | None = apply
+    while head is not None and head.type == "apply_expression":
+        head = head.child_by_field_name("function")
+    if head is None:
+        return None
+    if head.type == "select_expression":
+        path = head.child_by_field_name("attrpath")
+        names = attrpath_names(path) if path is not None else None
+        return names[-1] if names else None
+    return text_of(head) if head.type == "variable_expression" else None
 
 
 def _kind_of(value: Node | None, is_set: bool) -> SymbolKind:
