@@ -127,6 +127,7 @@ def normalise(text: str) -> str:
     """Single spaces, no filler or politeness, no trailing punctuation. Case is kept (a time zone or a user
     name keeps it); every match below ignores case."""
     text = re.sub(r"\s+", " ", text.strip())
+    text = re.sub(r"\s*\([^()]*\)", "", text)  # "Enable touchpad support (enabled default in most …)."
     text = re.sub(r"[!?.]+$", "", text).strip()
     # "Or disable the firewall altogether." (the installer's comments read as requests, too)
     text = re.sub(r"^(?:or|and|also|then)\s+", "", text, flags=re.IGNORECASE)

@@ -95,7 +95,9 @@ def feature_choice(feature: Feature, enable: bool = True) -> Choice:
         notes.append(f"users need to be in the {', '.join(feature.groups)} group to use it")
     if enable and feature.note:
         notes.append(feature.note)
-    if enable:
+    if enable and feature.default_on:  # on unless the file says otherwise: only a written "off" changes
+        operations = tuple(_setting_operation(s, only_existing=True) for s in settings)
+    elif enable:
         operations = tuple(_setting_operation(s, companion=index > 0) for index, s in enumerate(settings))
     else:
         operations = tuple(_setting_operation(s, only_existing=not feature.default_on) for s in settings)
