@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import ROOT, apply_text_edits, open_document, server_config, start_session
+from tests.conftest import ROOT, apply_text_edits, open_document
 
 EXAMPLE = (ROOT / "examples" / "configuration.nix").read_text(encoding="utf-8")
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def _actions(client: LanguageClient, uri: str, line: int) -> list[types.CodeAction]:

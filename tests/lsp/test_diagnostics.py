@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import server_config, start_session
 
 URI = "file:///tmp/nix-humanity-test/configuration.nix"
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def _open(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:

@@ -5,14 +5,13 @@ document."""
 from __future__ import annotations
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from nix_humanity_ls.ide.folding import folding_ranges
 from nix_humanity_ls.ide.selection import selection_chain
 from nix_humanity_ls.syntax.document import Document
-from tests.conftest import lsp_position, open_document, server_config, start_session, text_index
+from tests.conftest import lsp_position, open_document, text_index
 
 BASE = "file:///tmp/nix-humanity-folding"
 
@@ -55,12 +54,6 @@ in
 REGION = types.FoldingRangeKind.Region
 COMMENT = types.FoldingRangeKind.Comment
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def _folds(client: LanguageClient, uri: str) -> list[tuple[int, int, str | None]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -18,8 +17,6 @@ from tests.conftest import (
     open_document,
     plain,
     send_changes,
-    server_config,
-    start_session,
 )
 
 BASE = "file:///tmp/nix-humanity-sync"
@@ -98,12 +95,6 @@ async def _assert_same_as_fresh(client: LanguageClient, doc: ClientDocument, lab
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(fresh)))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)  # visual-studio-code: UTF-16 positions
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def test_initial_answers_are_not_trivial(client: LanguageClient):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import open_document, send_changes, server_config, start_session
+from tests.conftest import open_document, send_changes
 
 BASE = "file:///tmp/nix-humanity-save-test"
 # `pkgs` is used but not a parameter. Non-ASCII text before it on its line makes the UTF-16 column (41)
@@ -26,12 +25,6 @@ TWICE = "{\n  services.openssh.enable = true;\n  services.openssh.enable = false
 
 pytestmark = pytest.mark.skipif(shutil.which("nix-instantiate") is None, reason="nix-instantiate is not on PATH")
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def _save(client: LanguageClient, uri: str) -> None:

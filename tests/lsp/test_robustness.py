@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -20,19 +19,11 @@ from tests.conftest import (
     open_document,
     plain,
     send_changes,
-    server_config,
-    start_session,
 )
 
 BASE = "file:///tmp/nix-humanity-robust"
 NORMAL = '{ pkgs, ... }:\n{\n  networking.hostName = "nixos";\n  services.openssh.enable = true;\n}\n'
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 def _big_configuration() -> str:

@@ -3,11 +3,10 @@ sets as children, named entries (user accounts, virtual hosts) and value kinds."
 
 from __future__ import annotations
 
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import document_symbols, open_document, server_config, start_session, text_index
+from tests.conftest import document_symbols, open_document, text_index
 
 BASE = "file:///tmp/nix-humanity-symbols"
 
@@ -56,12 +55,6 @@ in
 
 K = types.SymbolKind
 
-
-@pytest_lsp.fixture(scope="module", config=server_config())
-async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client)
-    yield
-    await lsp_client.shutdown_session()
 
 
 def _text(text: str, range_: types.Range) -> str:
