@@ -1,0 +1,2 @@
+; Every path literal (`./services/foo.nix`); `nixos/modules/module-list.nix` lists the NixOS modules this way.
+(path_expression) @path
