@@ -19,6 +19,12 @@ from cattrs.gen import make_dict_unstructure_fn, override
 SECTION = "nixHumanity"
 
 
+class ExplanationStyle(enum.Enum):
+    FRIENDLY = "friendly"  # full sentences, our short explanation first
+    CONCISE = "concise"  # one line and the type
+    EXPERT = "expert"  # types, defaults and where an option is declared
+
+
 class LogLevel(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -47,6 +53,8 @@ class Settings:
     log_level: LogLevel = LogLevel.INFO
     diagnostics: DiagnosticsSettings = attrs.Factory(DiagnosticsSettings)
     aliases: dict[str, str] = attrs.Factory(dict)  # the user's own words: {"browser": "firefox"}
+    nixpkgs_path: str | None = None  # used when no flake, channel or NIX_PATH names a nixpkgs
+    explanation_style: ExplanationStyle = ExplanationStyle.FRIENDLY
 
 
 @attrs.frozen

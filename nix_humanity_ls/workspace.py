@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
@@ -22,7 +22,10 @@ from .syntax.document import Change, Document, PositionEncoding
 from .syntax.store import DocumentStore
 
 if TYPE_CHECKING:
+    from .ide.hover import Sources
     from .language.resolve import Knowledge
+    from .nixpkgs.locate import NixpkgsLocation
+    from .nixpkgs.records import StaticIndex
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class Workspace:
         self._nix_verdicts: dict[str, tuple[int | None, Problem | None]] = {}
         self._remembered: dict[str, str] | None = None
         self._rejections: dict[tuple[bytes, bytes], str | None] = {}
+        self.nixpkgs: NixpkgsLocation | None = None
+        self.static_index: StaticIndex | None = None
 
     def knowledge(self) -> Knowledge:
         """What requests are resolved against: bundled knowledge, the user's aliases and past picks."""
@@ -43,6 +48,35 @@ class Workspace:
         if self._remembered is None:
             self._remembered = self.memory.load()
         return bundled_knowledge(self.settings.aliases, self._remembered)
+
+    def load_nixpkgs(self, folders: Sequence[str]) -> str:
+        """Find the user's nixpkgs and index it (from the cache when it is there). Slow the first time: call
+        it in a worker thread; until it returns, features use the bundled knowledge. Returns a sentence for
+        the log saying what is in use."""
+        from .nixpkgs.cache import cached_index
+        from .nixpkgs.locate import locate_nixpkgs
+
+        location = locate_nixpkgs(
+            folders, self.settings.nixpkgs_path, nix_instantiate=self.settings.nix_instantiate,
+            timeout=self.settings.nix_timeout,
+        )
+        index = cached_index(location.path, location.revision) if location.path is not None else None
+        self.nixpkgs, self.static_index = location, index
+        if index is None:
+            return location.explanation
+        return f"{location.explanation} Indexed {len(index.options)} options and {len(index.packages)} packages."
+
+    def hover_sources(self) -> Sources:
+        from .ide.hover import Sources
+        from .knowledge.packages import PackageIndex, bundled_index
+        from .knowledge.vocabulary import bundled_vocabulary
+
+        index = self.static_index
+        if index is None:
+            return Sources(bundled_vocabulary(), bundled_index())
+        packages = PackageIndex([index.packages, *bundled_index().sources])  # the user's nixpkgs first
+        root = self.nixpkgs.path if self.nixpkgs is not None else None
+        return Sources(bundled_vocabulary(), packages, index.options, root)
 
     def nix_rejection(self, old: bytes, new: bytes) -> str | None:
         """Nix's objection to a proposed text (see `ide.ask.nix_rejection`), remembered: editors ask for the

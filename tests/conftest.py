@@ -25,8 +25,15 @@ LSP_CONVERTER = get_converter()
 STATE_DIR = tempfile.mkdtemp(prefix="nix-humanity-test-state-")
 
 
-def server_config(state_dir: str = STATE_DIR) -> ClientServerConfig:
-    return ClientServerConfig(server_command=SERVER_COMMAND, server_env={**os.environ, "XDG_STATE_HOME": state_dir})
+CACHE_DIR = tempfile.mkdtemp(prefix="nix-humanity-test-cache-")
+
+
+def server_config(state_dir: str = STATE_DIR, **env: str) -> ClientServerConfig:
+    """A server with its own state and cache directories (and any extra environment variables)."""
+    return ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        server_env={**os.environ, "XDG_STATE_HOME": state_dir, "XDG_CACHE_HOME": CACHE_DIR, **env},
+    )
 
 
 def fix_code_action_decoding(client: LanguageClient) -> None:

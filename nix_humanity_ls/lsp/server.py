@@ -67,6 +67,7 @@ class NixHumanityServer(LanguageServer):
         )
 
     def configure(self, raw: object) -> None:
+        before = self.core.settings.nixpkgs_path
         update = self.core.configure(raw)
         logging.getLogger("nix_humanity_ls").setLevel(update.settings.log_level.name)
         for key in update.unknown:
@@ -80,6 +81,22 @@ class NixHumanityServer(LanguageServer):
             )
         for uri in self.core.documents.uris():
             self.publish(uri)
+        if self.core.settings.nixpkgs_path != before and self.core.nixpkgs is not None:
+            asyncio.get_running_loop().create_task(self.load_nixpkgs())
+
+    async def load_nixpkgs(self) -> None:
+        """Index the user's nixpkgs in a worker thread (requests meanwhile use the bundled knowledge) and
+        say in the log which nixpkgs is in use."""
+        folders = [f.uri.removeprefix("file://") for f in self.workspace.folders.values()] or (
+            [self.workspace.root_path] if self.workspace.root_path else []
+        )
+        try:
+            said = await asyncio.to_thread(self.core.load_nixpkgs, folders)
+        except Exception as error:  # a broken tree or cache must never take the server down
+            log.exception("indexing nixpkgs failed")
+            said = f"indexing nixpkgs failed ({error}); only the bundled knowledge is used"
+        log.info("nixpkgs: %s", said)
+        self.window_log_message(types.LogMessageParams(types.MessageType.Info, f"nixpkgs: {said}"))
 
 
 server = NixHumanityServer()
@@ -91,6 +108,27 @@ def initialize(ls: NixHumanityServer, params: types.InitializeParams) -> None:
     log.info("initialize from %s; positions in %s", client, ls.encoding.value)
     if params.initialization_options is not None:
         ls.configure(params.initialization_options)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: NixHumanityServer, params: types.InitializedParams) -> None:
+    await ls.load_nixpkgs()
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: NixHumanityServer, params: types.HoverParams) -> types.Hover | None:
+    from ..ide.hover import hover as explain  # loads the knowledge on first use
+
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    found = explain(doc, convert.offset(doc, params.position, encoding), ls.core.hover_sources(),
+                    ls.core.settings.explanation_style.value)
+    if found is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found.markdown),
+        range=convert.lsp_range(doc, found.start, found.end, encoding),
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -1,0 +1,184 @@
+"""Hover: what an option or a package in the user's file means, in plain words.
+
+An option is recognised in any spelling: hovering `enable` in `services.openssh = { enable = true; };`
+explains `services.openssh.enable`; hovering `openssh` explains the set. The facts (type, default, example,
+description, where it is declared) come from the user's own nixpkgs when it is indexed; our short "in
+short" sentence comes from the bundled vocabulary. The `style` decides how much is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+from tree_sitter import Node
+
+from ..knowledge.packages import PackageIndex
+from ..knowledge.vocabulary import Vocabulary
+from ..nixpkgs.records import OptionDecl, OptionIndex
+from ..syntax.document import Document
+from ..syntax.query import attrpath_names, binding_path, list_elements, module_attrset, text_of
+
+STYLES = ("friendly", "concise", "expert")
+
+
+@attrs.frozen
+class Hover:
+    start: int
+    end: int
+    markdown: str
+
+
+@attrs.frozen
+class Sources:
+    """What hover may draw on; `options` and `nixpkgs_root` are None until the user's nixpkgs is indexed."""
+
+    vocabulary: Vocabulary
+    packages: PackageIndex
+    options: OptionIndex | None = None
+    nixpkgs_root: Path | None = None
+
+
+def hover(doc: Document, offset: int, sources: Sources, style: str = "friendly") -> Hover | None:
+    node = doc.tree.root_node.descendant_for_byte_range(offset, offset)
+    if node is None:
+        return None
+    found = _option_at(doc, node)
+    if found is not None:
+        path, attr = found
+        text = _option_text(path, sources, style)
+        return Hover(attr.start_byte, attr.end_byte, text) if text else None
+    element = _package_element(node)
+    if element is not None:
+        name, element_node = element
+        text = _package_text(name, sources, style)
+        return Hover(element_node.start_byte, element_node.end_byte, text) if text else None
+    return None
+
+
+# -- options ----------------------------------------------------------------------------------------------
+
+
+def _option_at(doc: Document, node: Node) -> tuple[tuple[str, ...], Node] | None:
+    """The option path up to the hovered segment of a binding's name, when the binding sets options."""
+    attr = node
+    while attr.parent is not None and attr.parent.type not in ("attrpath", "source_code") and attr.type != "binding":
+        attr = attr.parent
+    attrpath = attr.parent
+    if attrpath is None or attrpath.type != "attrpath" or attrpath.parent is None or attrpath.parent.type != "binding":
+        return None
+    binding = attrpath.parent
+    names = attrpath_names(attrpath)
+    full = binding_path(binding)
+    if names is None or full is None or not _sets_options(doc, binding):
+        return None
+    attrs_ = list(attrpath.children_by_field_name("attr"))
+    index = next((i for i, a in enumerate(attrs_) if a.start_byte == attr.start_byte), len(attrs_) - 1)
+    return full[: len(full) - len(names) + index + 1], attr
+
+
+def _sets_options(doc: Document, binding: Node) -> bool:
+    """True when the binding lies in the module's own set, not in a `let`, a list or a function argument."""
+    module = module_attrset(doc.tree)
+    node: Node | None = binding
+    while node is not None:
+        if module is not None and node == module:
+            return True
+        if node.type in ("let_expression", "list_expression", "formals"):
+            return False
+        node = node.parent
+    return False
+
+
+def _option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:
+    dotted = ".".join(path)
+    in_short = _in_short(path, sources.vocabulary)
+    options = sources.options
+    if options is not None:
+        rename = options.rename_for(path)
+        if rename is not None:
+            old = ".".join(rename.rename.old)
+            if rename.new_path is not None:
+                new = ".".join(rename.new_path)
+                return f"**{dotted}** is an old name: `{old}` became `{new}`. Use the new name."
+            return f"**{dotted}** no longer exists in NixOS. {rename.rename.message.strip()}"
+        declared = options.find(path)
+        if declared is not None:
+            return _declared_text(dotted, declared, in_short, sources.nixpkgs_root, style)
+        children = options.children(path)
+        if children:
+            names = ", ".join(f"`{c.name}`" for c in children[:12]) + (" …" if len(children) > 12 else "")
+            lead = f"**{dotted}** — {in_short}\n\n" if in_short else f"**{dotted}**\n\n"
+            return lead + f"A group of {len(children)} settings: {names}"
+    return f"**{dotted}** — {in_short}" if in_short else ""
+
+
+def _in_short(path: tuple[str, ...], vocabulary: Vocabulary) -> str:
+    """Our own one-sentence explanation, for the option a vocabulary entry switches on (or its set)."""
+    for feature in vocabulary.features:
+        first = feature.enable[0].path
+        if first == path or (len(first) > 1 and first[:-1] == path and first[-1] == "enable"):
+            return feature.summary
+    return ""
+
+
+def _declared_text(dotted: str, option: OptionDecl, in_short: str, root: Path | None, style: str) -> str:
+    where = f"{option.file}:{option.line}"
+    link = f"[{where}]({(root / option.file).as_uri()}#L{option.line})" if root is not None else f"`{where}`"
+    facts = [f"*Type:* `{option.type}`" if option.type else "", f"*Default:* `{option.default}`" if option.default else ""]
+    facts_line = " · ".join(f for f in facts if f)
+    description = option.description.strip()
+    if style == "concise":
+        first = in_short or description.split("\n", 1)[0]
+        return "\n\n".join(p for p in (f"**{dotted}** — {first}", facts_line) if p)
+    parts = [f"**{dotted}**" + (f" — {in_short}" if in_short and style == "friendly" else "")]
+    if description:
+        parts.append(description)
+    if facts_line:
+        parts.append(facts_line)
+    if option.example:
+        parts.append(f"*Example:* `{option.example}`")
+    if style == "expert":
+        parts.append(f"*Declared by* `{option.kind}` in {link}")
+    else:
+        parts.append(f"Declared in {link}")
+    return "\n\n".join(parts)
+
+
+# -- packages ---------------------------------------------------------------------------------------------
+
+
+def _package_element(node: Node) -> tuple[str, Node] | None:
+    """The package a list element names: `firefox` under `with pkgs;`, or `pkgs.firefox`."""
+    element = node
+    while element.parent is not None and element.parent.type != "list_expression":
+        element = element.parent
+        if element.type in ("binding", "source_code"):
+            return None
+    nix_list = element.parent
+    if nix_list is None:
+        return None
+    scope = None
+    outer = nix_list.parent
+    while outer is not None and outer.type == "parenthesized_expression":
+        outer = outer.parent
+    if outer is not None and outer.type == "with_expression":
+        environment = outer.child_by_field_name("environment")
+        scope = text_of(environment) if environment is not None else None
+    for item in list_elements(nix_list, scope):
+        if item.node == element and item.name is not None and item.qualifier in (None, "pkgs"):
+            return item.name, element
+    return None
+
+
+def _package_text(name: str, sources: Sources, style: str) -> str:
+    """Facts from every source that knows the package: the user's nixpkgs may know a name from
+    `all-packages.nix` without a description, which the bundled list then supplies."""
+    found = [p for p in (source.get(name) for source in sources.packages.sources) if p is not None]
+    if not found:
+        return ""
+    description = next((p.description for p in found if p.description), "")
+    head = f"**{name}** — {description}" if description else f"**{name}**"
+    if style == "concise" or not any(p.unfree for p in found):
+        return head
+    return f"{head}\n\nUnfree: it needs `nixpkgs.config.allowUnfree = true;` (or a predicate that allows it)."
