@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     ask.add_argument("--pick", type=int, metavar="N", help="choose candidate N (1-based) of an ambiguous request")
     ask.add_argument("--no-nix", action="store_true", help="do not ask nix-instantiate --parse to check the result")
+    explain = commands.add_parser(
+        "explain",
+        help="explain Nix's error output in plain words",
+        description=(
+            "Read the output of nix-build, nix-instantiate or nixos-rebuild (plain or --log-format internal-json) "
+            "and explain each problem, with its place in your files and fixes. "
+            "Exit status: 0 when the input could be read (even with findings), 1 when it could not."
+        ),
+    )
+    explain.add_argument("log", nargs="?", default="-", metavar="LOGFILE", help="the output to read; - for stdin")
+    explain.add_argument("--file", metavar="CONFIG", help="your configuration, to locate option errors in")
+    explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    explain.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly")
     return parser
 
 
@@ -75,6 +88,8 @@ def _run(args: argparse.Namespace) -> int:
         return _check(args.files, not args.no_nix, args.nix_instantiate)
     if args.command == "ask":
         return ask_command(args)
+    if args.command == "explain":
+        return explain_command(args)
     return 2  # argparse rejects unknown commands before this
 
 
@@ -159,6 +174,37 @@ def _report(as_json: bool, status: str, summary: str, diff: str, candidates: Seq
         if diff:
             print(diff, end="" if diff.endswith("\n") else "\n")
     return EXIT_CODES[status]
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    """`nix-humanity explain`: findings as JSON or as text a person reads."""
+    from .rebuild.explain import explain
+
+    try:
+        if args.log == "-":
+            text = sys.stdin.buffer.read().decode("utf-8", "replace")
+        else:
+            with open(args.log, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+    except OSError as error:
+        print(f"nix-humanity: cannot read {args.log}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    findings = explain(text, args.file, args.style)
+    if args.json:
+        print(json.dumps({"findings": [{
+            "kind": f.kind, "title": f.title, "explanation": f.explanation, "file": f.file, "line": f.line,
+            "column": f.column, "option": f.option, "fixes": [{"title": fix.title} for fix in f.fixes],
+        } for f in findings]}))
+        return 0
+    if not findings:
+        print("No errors found in the input.")
+    for f in findings:
+        where = f"{f.file}:{f.line}:{f.column}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+        print(f"{where}{f.title} [{f.kind}]")
+        print(f"  {f.explanation}")
+        for fix in f.fixes:
+            print(f"  fix: {fix.title}" + (f" ({fix.edit})" if fix.edit else ""))
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import re
 import shutil
 import subprocess
 
+from ..rebuild.nix_log import strip_ansi
 from .problem import Problem
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PLAIN_POSITION = re.compile(r"at (?:«[^»]*»|\(string\)|[^\s:]+):(\d+):(\d+)")
 _QUOTED = re.compile(r"'([^']+)'")
 _DEFINED_AT = re.compile(r" at (?:«[^»]*»|\(string\)|\S+?):(\d+):(\d+)")
@@ -61,11 +61,11 @@ def _problem_from_output(source: bytes, stderr: str) -> Problem:
             except json.JSONDecodeError:
                 continue
             if event.get("action") == "msg" and event.get("level", 0) == 0:
-                message = _ANSI.sub("", str(event.get("raw_msg") or event.get("msg") or ""))
+                message = strip_ansi(str(event.get("raw_msg") or event.get("msg") or ""))
                 line, column = event.get("line"), event.get("column")
                 break
     if message is None:  # an older or newer Nix that ignored --log-format: read the plain text
-        plain = _ANSI.sub("", stderr)
+        plain = strip_ansi(stderr)
         message = next((m for m in plain.splitlines() if m.startswith("error:")), plain.strip() or "error")
         message = message.removeprefix("error:").strip()
         found = _PLAIN_POSITION.search(plain)

@@ -1,0 +1,1 @@
+"""Rebuilding a NixOS system and explaining what Nix says when that fails."""
