@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -71,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--file", metavar="CONFIG", help="your configuration, to locate option errors in")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     explain.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly")
+    doctor = commands.add_parser(
+        "doctor",
+        help="say which nixpkgs and which Nix tools are in use",
+        description="Report which nixpkgs the language server would learn options and packages from, and why; "
+        "which Nix tools are on PATH; and where state and caches are kept. Always exits 0.",
+    )
+    doctor.add_argument("--workspace", action="append", default=[], metavar="DIR",
+                        help="a workspace folder to look for a flake in (repeatable; /etc/nixos is always looked at)")
+    doctor.add_argument("--nixpkgs", metavar="PATH", help="as the nixpkgsPath setting")
     return parser
 
 
@@ -90,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
         return ask_command(args)
     if args.command == "explain":
         return explain_command(args)
+    if args.command == "doctor":
+        return doctor_command(args.workspace, args.nixpkgs)
     return 2  # argparse rejects unknown commands before this
 
 
@@ -204,6 +216,20 @@ def explain_command(args: argparse.Namespace) -> int:
         print(f"  {f.explanation}")
         for fix in f.fixes:
             print(f"  fix: {fix.title}" + (f" ({fix.edit})" if fix.edit else ""))
+    return 0
+
+
+def doctor_command(workspaces: Sequence[str], nixpkgs_setting: str | None) -> int:
+    from .language.memory import state_dir
+    from .nixpkgs.cache import cache_dir
+    from .nixpkgs.locate import locate_nixpkgs
+
+    print(f"nix-humanity {__version__}")
+    print(f"nixpkgs: {locate_nixpkgs(workspaces, nixpkgs_setting).explanation}")
+    for tool in ("nix-instantiate", "nix-build", "nix", "nixos-rebuild"):
+        print(f"{tool}: {shutil.which(tool) or 'not found on PATH'}")
+    print(f"remembered choices: {state_dir() / 'choices.json'}")
+    print(f"index cache: {cache_dir()}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,17 @@ def test_usage_errors_exit_2():
     assert run().returncode == 2
     assert run("check").returncode == 2
     assert "nix-humanity" in run("--version").stdout
+
+
+def test_doctor_names_the_nixpkgs_in_use_and_why(tmp_path: Path):
+    from tests.nixpkgs_fixture import write_tree
+
+    tree = write_tree(tmp_path / "nixpkgs")
+    env = {**os.environ, "NIX_PATH": "", "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    found = subprocess.run([*CLI, "doctor", "--nixpkgs", str(tree)], capture_output=True, text=True, timeout=60,
+                           env=env, check=False)
+    assert found.returncode == 0
+    assert f"nixpkgs: Using nixpkgs at {tree}" in found.stdout
+    assert f"remembered choices: {tmp_path / 'state' / 'nix-humanity' / 'choices.json'}" in found.stdout
+    none = subprocess.run([*CLI, "doctor"], capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert "nixpkgs: No nixpkgs found" in none.stdout and "Only the bundled knowledge is used." in none.stdout
