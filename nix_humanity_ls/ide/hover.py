@@ -46,12 +46,12 @@ def hover(doc: Document, offset: int, sources: Sources, style: str = "friendly")
     found = _option_at(doc, node)
     if found is not None:
         path, attr = found
-        text = _option_text(path, sources, style)
+        text = option_text(path, sources, style)
         return Hover(attr.start_byte, attr.end_byte, text) if text else None
     element = _package_element(node)
     if element is not None:
         name, element_node = element
-        text = _package_text(name, sources, style)
+        text = package_text(name, sources, style)
         return Hover(element_node.start_byte, element_node.end_byte, text) if text else None
     return None
 
@@ -90,7 +90,7 @@ def _sets_options(doc: Document, binding: Node) -> bool:
     return False
 
 
-def _option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:
+def option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:
     dotted = ".".join(path)
     in_short = _in_short(path, sources.vocabulary)
     options = sources.options
@@ -171,7 +171,7 @@ def _package_element(node: Node) -> tuple[str, Node] | None:
     return None
 
 
-def _package_text(name: str, sources: Sources, style: str) -> str:
+def package_text(name: str, sources: Sources, style: str) -> str:
     """Facts from every source that knows the package: the user's nixpkgs may know a name from
     `all-packages.nix` without a description, which the bundled list then supplies."""
     found = [p for p in (source.get(name) for source in sources.packages.sources) if p is not None]

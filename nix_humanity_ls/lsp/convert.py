@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -11,6 +12,9 @@ from ..ide.folding import Fold
 from ..ide.problem import Problem
 from ..ide.symbols import Symbol
 from ..syntax.document import Change, Document, Position, PositionEncoding
+
+if TYPE_CHECKING:  # the completion machinery loads on first use, not at start-up
+    from ..ide.completion import Completions
 
 
 def encoding(value: object) -> PositionEncoding:
@@ -106,4 +110,29 @@ def code_action(
         kind=types.CodeActionKind.QuickFix,
         is_preferred=preferred or None,
         edit=workspace_edit(doc, edits, enc),
+    )
+
+
+_COMPLETION_KINDS = {
+    "option": types.CompletionItemKind.Property,
+    "group": types.CompletionItemKind.Module,
+    "package": types.CompletionItemKind.Value,
+}
+
+
+def completion_list(doc: Document, found: Completions, enc: PositionEncoding) -> types.CompletionList:
+    """Items that replace the typed part of the last segment; documentation comes on resolve."""
+    replace = lsp_range(doc, found.start, found.end, enc)
+    return types.CompletionList(
+        is_incomplete=False,
+        items=[
+            types.CompletionItem(
+                label=item.label,
+                kind=_COMPLETION_KINDS[item.kind],
+                detail=item.detail or None,
+                text_edit=types.TextEdit(replace, item.label),
+                data={"key": list(item.key)},
+            )
+            for item in found.items
+        ],
     )

@@ -131,6 +131,32 @@ def hover(ls: NixHumanityServer, params: types.HoverParams) -> types.Hover | Non
     )
 
 
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."], resolve_provider=True)
+)
+def completion(ls: NixHumanityServer, params: types.CompletionParams) -> types.CompletionList | None:
+    from ..ide.completion import complete  # loads the knowledge on first use
+
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    found = complete(doc, convert.offset(doc, params.position, encoding), ls.core.hover_sources())
+    if found is None:
+        return None
+    return convert.completion_list(doc, found, encoding)
+
+
+@server.feature(types.COMPLETION_ITEM_RESOLVE)
+def completion_resolve(ls: NixHumanityServer, item: types.CompletionItem) -> types.CompletionItem:
+    from ..ide.completion import documentation
+
+    key = item.data.get("key") if isinstance(item.data, dict) else None
+    if isinstance(key, list) and all(isinstance(part, str) for part in key):
+        text = documentation(tuple(key), ls.core.hover_sources(), ls.core.settings.explanation_style.value)
+        if text:
+            item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+    return item
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: NixHumanityServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document

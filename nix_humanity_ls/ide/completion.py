@@ -1,0 +1,155 @@
+"""Completion: the next segment of an option path where a binding's name is being typed (inside
+`services = {` → `openssh`, …; after `services.` → the same), and package names in package lists
+(`with pkgs; [ fi| ]`, `pkgs.fi|`). Options come from the user's indexed nixpkgs, or, without it, from the
+option paths our vocabulary knows. Documentation is looked up only when an item is shown (`resolve`)."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+from tree_sitter import Node
+
+from ..syntax.document import Document
+from ..syntax.query import ATTRSET_TYPES, binding_path, module_attrset, text_of
+from .hover import Sources, option_text, package_text
+
+MAX_ITEMS = 200
+_WORD = re.compile(rb"[A-Za-z0-9_'.-]*$")
+
+
+@attrs.frozen
+class Item:
+    label: str
+    kind: str  # option, group (more settings below it), package
+    detail: str
+    key: tuple[str, ...]  # what `resolve` explains: the option path, or ("pkgs", name)
+
+
+@attrs.frozen
+class Completions:
+    start: int  # the typed part of the last segment, which an item replaces
+    end: int
+    items: tuple[Item, ...]
+
+
+PLACEHOLDER = "nixHumanityCompletion"
+
+
+def complete(doc: Document, offset: int, sources: Sources) -> Completions | None:
+    line_start = doc.line_starts[doc.line_of(offset)]
+    word = _WORD.search(doc.source[line_start:offset])
+    typed = word.group(0).decode() if word else ""
+    start = offset - len(typed.encode())
+    node = doc.tree.root_node.descendant_for_byte_range(max(start - 1, 0), max(start - 1, 0))
+    nix_list = _list_around(node)
+    if nix_list is not None:
+        return _packages(nix_list, typed, offset, sources)
+    if not _at_name_position(doc, start):
+        return None
+    return _options(doc, typed, start, offset, sources)
+
+
+def _list_around(node: Node | None) -> Node | None:
+    """The list the cursor is in, unless a set is nearer."""
+    while node is not None:
+        if node.type == "list_expression":
+            return node
+        if node.type in ATTRSET_TYPES:
+            return None
+        node = node.parent
+    return None
+
+
+def _at_name_position(doc: Document, start: int) -> bool:
+    """A binding's name starts here: only white space back to a `{` or `;` (or to a line comment)."""
+    before = doc.source[:start].rstrip()
+    if before.endswith((b"{", b";")):
+        return True
+    last_line = before.rsplit(b"\n", 1)[-1].lstrip()
+    return last_line.startswith(b"#")
+
+
+def _options(doc: Document, typed: str, start: int, offset: int, sources: Sources) -> Completions | None:
+    """Half-typed names rarely parse, and error recovery hides the sets around them; so the typed name is
+    completed into a whole binding (`services.open` → `services.<placeholder> = null;`) in a copy, and the
+    copy's tree says which option path the cursor is at."""
+    *parents, partial = typed.split(".")
+    written = ".".join([*parents, PLACEHOLDER]) + " = null; "
+    repaired = Document(doc.uri, doc.source[:start] + written.encode() + doc.source[offset:])
+    node = repaired.tree.root_node.descendant_for_byte_range(start, start)
+    while node is not None and node.type != "binding":
+        node = node.parent
+    if node is None or not _in_module(repaired, node):
+        return None
+    path = binding_path(node)
+    if path is None or path[-1:] != (PLACEHOLDER,):
+        return None
+    prefix = path[:-1]
+    items = []
+    for name, is_option, has_children, detail in _children(prefix, sources):
+        if name.startswith(partial) and name != "*":
+            kind = "group" if has_children and not is_option else "option"
+            items.append(Item(name, kind, detail, prefix + (name,)))
+    return Completions(offset - len(partial.encode()), offset, tuple(items[:MAX_ITEMS]))
+
+
+def _in_module(doc: Document, binding: Node) -> bool:
+    """The binding sets options: it is inside the module's set, not in a `let`, a list or arguments."""
+    module = module_attrset(doc.tree)
+    node: Node | None = binding
+    while node is not None:
+        if module is not None and node == module:
+            return True
+        if node.type in ("let_expression", "list_expression", "formals"):
+            return False
+        node = node.parent
+    return False
+
+
+def _children(path: tuple[str, ...], sources: Sources) -> list[tuple[str, bool, bool, str]]:
+    """(segment, is an option, has more below, detail) for what may follow `path`."""
+    if sources.options is not None:
+        return [
+            (child.name, child.option is not None, child.has_children,
+             child.option.type if child.option is not None and child.option.type else "settings")
+            for child in sources.options.children(path)
+            if not (child.option is not None and child.option.internal)
+        ]
+    below: dict[str, bool] = {}
+    for feature in sources.vocabulary.features:
+        for setting in feature.enable:
+            if len(setting.path) > len(path) and setting.path[: len(path)] == path:
+                name = setting.path[len(path)]
+                below[name] = below.get(name, False) or len(setting.path) > len(path) + 1
+    return [(name, not more, more, "settings" if more else "") for name, more in sorted(below.items())]
+
+
+def _packages(nix_list: Node, typed: str, offset: int, sources: Sources) -> Completions | None:
+    """Package names in a list under `with pkgs;`, or after `pkgs.` in any list."""
+    outer = nix_list.parent
+    while outer is not None and outer.type == "parenthesized_expression":
+        outer = outer.parent
+    environment = outer.child_by_field_name("environment") if outer is not None and outer.type == "with_expression" else None
+    scoped = environment is not None and text_of(environment) == "pkgs"
+    if typed.startswith("pkgs."):
+        partial = typed[len("pkgs."):]
+    elif scoped and "." not in typed:
+        partial = typed
+    else:
+        return None
+    names = [n for n in sources.packages.names() if n.startswith(partial)]
+    items = tuple(Item(n, "package", _description(n, sources), ("pkgs", n)) for n in names[:MAX_ITEMS])
+    return Completions(offset - len(partial.encode()), offset, items)
+
+
+def _description(name: str, sources: Sources) -> str:
+    package = sources.packages.get(name)
+    return package.description if package is not None else ""
+
+
+def documentation(key: tuple[str, ...], sources: Sources, style: str) -> str:
+    """The full explanation of a completion item, in the user's style (what hover would say)."""
+    if len(key) == 2 and key[0] == "pkgs":
+        return package_text(key[1], sources, style)
+    return option_text(key, sources, style)
