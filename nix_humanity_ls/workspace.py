@@ -40,6 +40,7 @@ class Workspace:
         self._rejections: dict[tuple[bytes, bytes], str | None] = {}
         self.nixpkgs: NixpkgsLocation | None = None
         self.static_index: StaticIndex | None = None
+        self._sources: tuple[StaticIndex | None, Sources] | None = None
 
     def knowledge(self) -> Knowledge:
         """What requests are resolved against: bundled knowledge, the user's aliases and past picks."""
@@ -64,19 +65,26 @@ class Workspace:
         self.nixpkgs, self.static_index = location, index
         if index is None:
             return location.explanation
+        self.hover_sources().packages.names_starting("", 1)  # build the lookup tables here, not on a keystroke
         return f"{location.explanation} Indexed {len(index.options)} options and {len(index.packages)} packages."
 
     def hover_sources(self) -> Sources:
+        """What hover and completion draw on, built once per index (a full nixpkgs has 120,000 packages)."""
         from .ide.hover import Sources
         from .knowledge.packages import PackageIndex, bundled_index
         from .knowledge.vocabulary import bundled_vocabulary
 
         index = self.static_index
+        if self._sources is not None and self._sources[0] is index:
+            return self._sources[1]
         if index is None:
-            return Sources(bundled_vocabulary(), bundled_index())
-        packages = PackageIndex([index.packages, *bundled_index().sources])  # the user's nixpkgs first
-        root = self.nixpkgs.path if self.nixpkgs is not None else None
-        return Sources(bundled_vocabulary(), packages, index.options, root)
+            sources = Sources(bundled_vocabulary(), bundled_index())
+        else:
+            packages = PackageIndex([index.packages, *bundled_index().sources])  # the user's nixpkgs first
+            root = self.nixpkgs.path if self.nixpkgs is not None else None
+            sources = Sources(bundled_vocabulary(), packages, index.options, root)
+        self._sources = (index, sources)
+        return sources
 
     def nix_rejection(self, old: bytes, new: bytes) -> str | None:
         """Nix's objection to a proposed text (see `ide.ask.nix_rejection`), remembered: editors ask for the

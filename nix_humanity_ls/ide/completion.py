@@ -62,12 +62,14 @@ def _list_around(node: Node | None) -> Node | None:
 
 
 def _at_name_position(doc: Document, start: int) -> bool:
-    """A binding's name starts here: only white space back to a `{` or `;` (or to a line comment)."""
-    before = doc.source[:start].rstrip()
-    if before.endswith((b"{", b";")):
-        return True
-    last_line = before.rsplit(b"\n", 1)[-1].lstrip()
-    return last_line.startswith(b"#")
+    """A binding's name starts here: only white space and comments back to a `{` or `;`."""
+    end = len(doc.source[:start].rstrip())
+    while end > 0:
+        token = doc.tree.root_node.descendant_for_byte_range(end - 1, end)
+        if token is None or token.type != "comment":
+            break
+        end = len(doc.source[: token.start_byte].rstrip())
+    return end > 0 and doc.source[end - 1 : end] in (b"{", b";")
 
 
 def _options(doc: Document, typed: str, start: int, offset: int, sources: Sources) -> Completions | None:
@@ -138,8 +140,8 @@ def _packages(nix_list: Node, typed: str, offset: int, sources: Sources) -> Comp
         partial = typed
     else:
         return None
-    names = [n for n in sources.packages.names() if n.startswith(partial)]
-    items = tuple(Item(n, "package", _description(n, sources), ("pkgs", n)) for n in names[:MAX_ITEMS])
+    names = sources.packages.names_starting(partial, MAX_ITEMS)
+    items = tuple(Item(n, "package", _description(n, sources), ("pkgs", n)) for n in names)
     return Completions(offset - len(partial.encode()), offset, items)
 
 

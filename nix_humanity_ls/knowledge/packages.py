@@ -7,6 +7,7 @@ never changes how matching works.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import re
@@ -142,8 +143,24 @@ class PackageIndex:
                     found[attr] = PackageMatch(by_attr[attr], "close", round(score, 3))
         return sorted(found.values(), key=lambda m: (-m.score, m.package.attr))[:limit]
 
-    def names(self) -> list[str]:
+    @functools.cached_property
+    def _sorted_names(self) -> list[str]:
         return sorted(self._tables[0])
+
+    def names(self) -> list[str]:
+        return list(self._sorted_names)
+
+    def names_starting(self, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` attribute names that start with `prefix`, in order; a binary search, so completion
+        stays quick with a full nixpkgs' 120,000 names."""
+        names = self._sorted_names
+        first = bisect.bisect_left(names, prefix)
+        found = []
+        for name in names[first : first + limit]:
+            if not name.startswith(prefix):
+                break
+            found.append(name)
+        return found
 
 
 @functools.cache
