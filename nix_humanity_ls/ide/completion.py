@@ -11,7 +11,7 @@ import attrs
 from tree_sitter import Node
 
 from ..syntax.document import Document
-from ..syntax.query import ATTRSET_TYPES, binding_path, module_attrset, text_of
+from ..syntax.query import ATTRSET_TYPES, binding_path, sets_options, text_of
 from .hover import Sources, option_text, package_text
 
 MAX_ITEMS = 200
@@ -82,7 +82,7 @@ def _options(doc: Document, typed: str, start: int, offset: int, sources: Source
     node = repaired.tree.root_node.descendant_for_byte_range(start, start)
     while node is not None and node.type != "binding":
         node = node.parent
-    if node is None or not _in_module(repaired, node):
+    if node is None or not sets_options(repaired.tree, node):
         return None
     path = binding_path(node)
     if path is None or path[-1:] != (PLACEHOLDER,):
@@ -94,19 +94,6 @@ def _options(doc: Document, typed: str, start: int, offset: int, sources: Source
             kind = "group" if has_children and not is_option else "option"
             items.append(Item(name, kind, detail, prefix + (name,)))
     return Completions(offset - len(partial.encode()), offset, tuple(items[:MAX_ITEMS]))
-
-
-def _in_module(doc: Document, binding: Node) -> bool:
-    """The binding sets options: it is inside the module's set, not in a `let`, a list or arguments."""
-    module = module_attrset(doc.tree)
-    node: Node | None = binding
-    while node is not None:
-        if module is not None and node == module:
-            return True
-        if node.type in ("let_expression", "list_expression", "formals"):
-            return False
-        node = node.parent
-    return False
 
 
 def _children(path: tuple[str, ...], sources: Sources) -> list[tuple[str, bool, bool, str]]:

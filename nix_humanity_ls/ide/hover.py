@@ -17,7 +17,7 @@ from ..knowledge.packages import PackageIndex
 from ..knowledge.vocabulary import Vocabulary
 from ..nixpkgs.records import OptionDecl, OptionIndex
 from ..syntax.document import Document
-from ..syntax.query import attrpath_names, binding_path, list_elements, module_attrset, text_of
+from ..syntax.query import attrpath_names, binding_path, list_elements, sets_options, text_of
 
 STYLES = ("friendly", "concise", "expert")
 
@@ -70,24 +70,11 @@ def _option_at(doc: Document, node: Node) -> tuple[tuple[str, ...], Node] | None
     binding = attrpath.parent
     names = attrpath_names(attrpath)
     full = binding_path(binding)
-    if names is None or full is None or not _sets_options(doc, binding):
+    if names is None or full is None or not sets_options(doc.tree, binding):
         return None
     attrs_ = list(attrpath.children_by_field_name("attr"))
     index = next((i for i, a in enumerate(attrs_) if a.start_byte == attr.start_byte), len(attrs_) - 1)
     return full[: len(full) - len(names) + index + 1], attr
-
-
-def _sets_options(doc: Document, binding: Node) -> bool:
-    """True when the binding lies in the module's own set, not in a `let`, a list or a function argument."""
-    module = module_attrset(doc.tree)
-    node: Node | None = binding
-    while node is not None:
-        if module is not None and node == module:
-            return True
-        if node.type in ("let_expression", "list_expression", "formals"):
-            return False
-        node = node.parent
-    return False
 
 
 def option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:

@@ -206,6 +206,20 @@ def binding_path(binding: Node) -> tuple[str, ...] | None:
     return tuple(name for names in reversed(parts) for name in names)
 
 
+def sets_options(tree: Tree, binding: Node) -> bool:
+    """True when `binding` lies in the module's own set, so its path is an option path: not in a `let`, a
+    list or a function's arguments."""
+    module = module_attrset(tree)
+    node: Node | None = binding
+    while node is not None:
+        if module is not None and node == module:
+            return True
+        if node.type in ("let_expression", "list_expression", "formals"):
+            return False
+        node = node.parent
+    return False
+
+
 def enclosing_binding(node: Node) -> Node | None:
     """The nearest `binding` whose value contains `node`."""
     current = node.parent
