@@ -6,6 +6,8 @@ import enum
 
 import attrs
 
+from ..edits.text_edit import TextEdit
+
 
 class Severity(enum.IntEnum):
     """Same order and numbers as LSP's DiagnosticSeverity, so the edge converts by value."""
@@ -26,6 +28,16 @@ class Related:
 
 
 @attrs.frozen
+class QuickFix:
+    """A one-click way out of a problem: byte-offset edits of the same document. The edited text must still
+    parse; checkers build fixes that keep it so, and the code-action layer checks again before offering."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool = False
+
+
+@attrs.frozen
 class Problem:
     """A problem found in a document. `start`/`end` are byte offsets; `source` names the checker."""
 
@@ -36,3 +48,4 @@ class Problem:
     code: str = "syntax-error"
     source: str = "nix-humanity"
     related: tuple[Related, ...] = ()
+    fixes: tuple[QuickFix, ...] = ()
