@@ -86,7 +86,12 @@ class OptionIndex:
     """Options by path. A concrete path (`users.users.alice.isNormalUser`) matches a declared path with
     `<name>` in its place (`users.users.<name>.isNormalUser`); an exact segment is preferred over `<name>`."""
 
-    def __init__(self, options: Iterable[OptionDecl], renames: Iterable[OptionRename] = ()) -> None:
+    def __init__(
+        self, options: Iterable[OptionDecl], renames: Iterable[OptionRename] = (), complete: bool = False
+    ) -> None:
+        # complete: every option of the system is here (evaluated), so "not found" means Nix would fail; a
+        # static index can miss options declared by code it cannot read, so its "not found" is a warning
+        self.complete = complete
         self._by_path: dict[tuple[str, ...], OptionDecl] = {o.path: o for o in options}
         self._renames: dict[tuple[str, ...], OptionRename] = {}
         for rename in renames:

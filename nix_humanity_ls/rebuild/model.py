@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import Protocol
 
 import attrs
 
@@ -77,6 +78,14 @@ class Launch:
     env: Mapping[str, str] = attrs.field(factory=dict)  # added to the inherited environment
     json_log: bool = True  # stderr carries nix's internal-json log (`@nix {...}` lines)
     bridge: bool = False  # stdout carries the bridge's JSON lines rather than a store path
+
+
+class Backend(Protocol):
+    """One way of running nixos-rebuild's work; `launch` raises `Unsupported` for actions it cannot do."""
+
+    name: str
+
+    def launch(self, plan: Plan) -> Launch: ...
 
 
 class Unsupported(Exception):
