@@ -2,7 +2,8 @@
 
 Builds the synthetic full-size tree of `bench/nixpkgs_tree.py` (2,000 module files, about 20,000 options),
 indexes it, adds package records up to 120,000 names (a full nixpkgs' top level), then times, in process,
-`complete()` and `hover()` on a generated 2,000-line configuration at typical places. Targets from issue 4:
+`complete()` (option names, packages, option values) and `hover()` on a generated 2,000-line configuration at
+typical places. Targets from issue 4:
 completion under 15 ms median, hover under 5 ms, memory with the index loaded under 200 MB.
 
 Run from the repository root: `python -m bench.bench_knowledge [--runs N]`.
@@ -72,13 +73,22 @@ def main(argv: list[str] | None = None) -> int:
         option = next(c for c in sources.options.children(("services", group)) if c.option is not None).option
         assert option is not None
         set_line = f"  {option.name} = null;"
-        lines[-1:-1] = [set_line, f"  {typed}", "  environment.systemPackages = with pkgs; [ firefox fire ];"]
+        enum = next(o for o in sources.options.options() if "enum [" in o.type and "<name>" not in o.path)
+        enum_line = f'  {enum.name} = "";'
+        lines[-1:-1] = [set_line, f"  {typed}", "  environment.systemPackages = with pkgs; [ firefox fire ];",
+                        enum_line, "  services.openssh.enable = t", "  boot.tmp.cleanOnBoot = true;"]
         text = "\n".join(lines) + "\n"
         doc = Document("file:///bench.nix", text)
         raw = text.encode()
         cases = {
             f"completion: `{typed}|` (options)": lambda: complete(doc, raw.index(typed.encode()) + len(typed), sources),
             "completion: `[ fire| ]` (120,000 packages)": lambda: complete(doc, raw.index(b" fire ]") + 5, sources),
+            "completion: value `time.timeZone = \"Europe/|\"` (time zones)":
+                lambda: complete(doc, raw.index(b'timeZone = "Europe/') + 19, sources),
+            "completion: value of an enum option `= \"|\"`":
+                lambda: complete(doc, raw.index(enum_line.encode()) + len(enum_line) - 2, sources),
+            "completion: value `enable = t|` (no `;`, a binding follows)":
+                lambda: complete(doc, raw.index(b"enable = t\n") + 10, sources),
             "hover: an option name": lambda: hover(doc, raw.index(set_line.encode()) + len(set_line) - 9, sources),
             "hover: a package in a list": lambda: hover(doc, raw.index(b"[ firefox fire ]") + 4, sources),
         }

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .cli_rebuild import add_rebuild_commands, finding_json, print_findings, rebuild_command
 from .ide.diagnostics import document_problems
 from .ide.nix_parse import NixUnavailable, nix_parse_problem
 from .ide.problem import Problem
@@ -17,7 +18,7 @@ from .ide.syntax_errors import syntax_problems
 from .files import FileProblem, read_nix_file, write_atomically
 from .ide.ask import Candidate, ask, nix_rejection
 from .language.memory import ChoiceMemory
-from .language.resolve import bundled_knowledge
+from .language.resolve import Knowledge, bundled_knowledge
 from .syntax.document import Document, PositionEncoding
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,17 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     ask.add_argument("--pick", type=int, metavar="N", help="choose candidate N (1-based) of an ambiguous request")
     ask.add_argument("--no-nix", action="store_true", help="do not ask nix-instantiate --parse to check the result")
+    ask.add_argument(
+        "--nixpkgs", metavar="DIR",
+        help="as the nixpkgsPath setting: packages the bundled list does not know are looked up in your nixpkgs, "
+        "found as `doctor` finds it (a flake beside the file or in /etc/nixos, a channel, NIX_PATH, then this)",
+    )
     explain = commands.add_parser(
         "explain",
         help="explain Nix's error output in plain words",
         description=(
             "Read the output of nix-build, nix-instantiate or nixos-rebuild (plain or --log-format internal-json) "
-            "and explain each problem, with its place in your files and fixes. "
+            "and explain each problem, root cause first, with its place in your files (CONFIG and the modules it "
+            "imports) and fixes. "
             "Exit status: 0 when the input could be read (even with findings), 1 when it could not."
         ),
     )
     explain.add_argument("log", nargs="?", default="-", metavar="LOGFILE", help="the output to read; - for stdin")
-    explain.add_argument("--file", metavar="CONFIG", help="your configuration, to locate option errors in")
+    explain.add_argument("--file", metavar="CONFIG", help="your configuration (configuration.nix or flake.nix); "
+                         "problems are located in it and the files it imports")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     explain.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly")
     doctor = commands.add_parser(
@@ -81,6 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--workspace", action="append", default=[], metavar="DIR",
                         help="a workspace folder to look for a flake in (repeatable; /etc/nixos is always looked at)")
     doctor.add_argument("--nixpkgs", metavar="PATH", help="as the nixpkgsPath setting")
+    explain_option = commands.add_parser(
+        "explain-option",
+        help="explain a NixOS option, as hover does",
+        description=(
+            "Explain an option (such as services.openssh.enable, or users.users.<name>.shell) from your nixpkgs, "
+            "found as `doctor` finds it (a flake in the current folder or /etc/nixos, a channel, NIX_PATH, then "
+            "--nixpkgs), or else from the bundled knowledge. Exit status: 0 when the option is known, 1 when it "
+            "is not (with the closest known names)."
+        ),
+    )
+    explain_option.add_argument("option", metavar="PATH", help="the option path, dotted")
+    explain_option.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly",
+                                help="full sentences and an example; one line with the type; or type, default and "
+                                "declaring file:line (default: friendly)")
+    explain_option.add_argument("--nixpkgs", metavar="DIR", help="as the nixpkgsPath setting")
+    explain_option.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_rebuild_commands(commands)
     return parser
 
 
@@ -102,6 +127,10 @@ def _run(args: argparse.Namespace) -> int:
         return explain_command(args)
     if args.command == "doctor":
         return doctor_command(args.workspace, args.nixpkgs)
+    if args.command == "explain-option":
+        return explain_option_command(args)
+    if hasattr(args, "rebuild_action") or args.command == "history":
+        return rebuild_command(args)
     return 2  # argparse rejects unknown commands before this
 
 
@@ -150,7 +179,7 @@ def ask_command(args: argparse.Namespace) -> int:
             first = document_problems(doc)[:1]
             where = f" ({_format(path, doc, first[0])})" if first else ""
             raise FileProblem(f"the file has syntax errors; fix them first{where}")
-        result = ask(doc, request, bundled_knowledge(remembered=memory.load()), args.pick)
+        result = ask(doc, request, _ask_knowledge(path, args.nixpkgs, memory), args.pick)
         status = result.status
         if status == "proposed" and not args.no_nix:
             assert result.new is not None
@@ -166,6 +195,24 @@ def ask_command(args: argparse.Namespace) -> int:
     except FileProblem as error:
         return _report(args.json, "error", f"{path}: {error}", "", ())
     return _report(args.json, status, result.summary, result.diff(os.path.basename(path)), result.candidates)
+
+
+def _ask_knowledge(path: str, nixpkgs: str | None, memory: ChoiceMemory) -> Knowledge:
+    """The bundled knowledge with past picks, backed by the packages of the user's nixpkgs, which is found
+    and indexed (from the cache after the first time) only when a word is not in the bundled list."""
+    import attrs
+
+    from .knowledge.packages import PackageIndex
+    from .workspace import Workspace
+
+    def users_packages() -> PackageIndex | None:
+        workspace = Workspace(memory)
+        workspace.configure({"nixpkgsPath": nixpkgs})
+        workspace.load_nixpkgs([os.path.dirname(os.path.abspath(path))])
+        return workspace.hover_sources().packages if workspace.static_index is not None else None
+
+    knowledge = bundled_knowledge(remembered=memory.load())
+    return attrs.evolve(knowledge, packages=PackageIndex(knowledge.packages.sources, fallback=users_packages))
 
 
 def _report(as_json: bool, status: str, summary: str, diff: str, candidates: Sequence[Candidate]) -> int:
@@ -203,19 +250,11 @@ def explain_command(args: argparse.Namespace) -> int:
         return 1
     findings = explain(text, args.file, args.style)
     if args.json:
-        print(json.dumps({"findings": [{
-            "kind": f.kind, "title": f.title, "explanation": f.explanation, "file": f.file, "line": f.line,
-            "column": f.column, "option": f.option, "fixes": [{"title": fix.title} for fix in f.fixes],
-        } for f in findings]}))
+        print(json.dumps({"findings": [finding_json(f) for f in findings]}))
         return 0
     if not findings:
         print("No errors found in the input.")
-    for f in findings:
-        where = f"{f.file}:{f.line}:{f.column}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        print(f"{where}{f.title} [{f.kind}]")
-        print(f"  {f.explanation}")
-        for fix in f.fixes:
-            print(f"  fix: {fix.title}" + (f" ({fix.edit})" if fix.edit else ""))
+    print_findings(findings)
     return 0
 
 
@@ -231,6 +270,35 @@ def doctor_command(workspaces: Sequence[str], nixpkgs_setting: str | None) -> in
     print(f"remembered choices: {state_dir() / 'choices.json'}")
     print(f"index cache: {cache_dir()}")
     return 0
+
+
+def explain_option_command(args: argparse.Namespace) -> int:
+    """`nix-humanity explain-option`: what hover says about an option, for the nixpkgs the server would use."""
+    from .ide.option_explanation import explain_option, terminal_text
+    from .knowledge.vocabulary import split_path
+    from .workspace import Workspace
+
+    workspace = Workspace()
+    workspace.configure({"nixpkgsPath": args.nixpkgs})
+    said = workspace.load_nixpkgs([os.getcwd()])
+    found = explain_option(split_path(args.option), workspace.hover_sources(), args.style)
+    root = workspace.nixpkgs.path if workspace.nixpkgs is not None and workspace.static_index is not None else None
+    if args.json:
+        declaration = {"file": str(found.declaration[0]), "line": found.declaration[1]} if found.declaration else None
+        print(json.dumps({
+            "option": args.option, "kind": found.kind, "style": args.style, "text": found.markdown,
+            "type": found.type, "default": found.default, "declaration": declaration,
+            "suggestions": list(found.suggestions), "nixpkgs": str(root) if root is not None else None,
+            "nixpkgs_explanation": said,
+        }))
+    elif found.kind == "unknown":
+        where = f"the nixpkgs at {root}" if root is not None else "the bundled knowledge (no nixpkgs was found)"
+        print(f"nix-humanity: `{args.option}` is not an option known to {where}", file=sys.stderr)
+        for suggestion in found.suggestions:
+            print(f"  did you mean `{suggestion}`?", file=sys.stderr)
+    else:
+        print(terminal_text(found.markdown))
+    return 1 if found.kind == "unknown" else 0
 
 
 if __name__ == "__main__":

@@ -47,6 +47,49 @@ class DiagnosticsSettings:
 
 
 @attrs.define
+class EvaluationSettings:
+    """Evaluating the full options list of the user's system in the background (`nixpkgs/evaluated.py`)."""
+
+    enable: bool = True
+    memory_limit: int = attrs.field(default=4096, validator=_positive)  # megabytes Nix may use
+    timeout: float = attrs.field(default=300.0, validator=_positive)  # seconds before it is stopped
+
+
+class PythonBackend(enum.Enum):
+    """Whether rebuilds may use nixos-rebuild-ng's Python module (JSON `true`/`false` also accepted)."""
+
+    AUTO = "auto"  # when an installation is found and runs
+    ON = "true"  # required: fail rather than fall back
+    OFF = "false"  # never
+
+
+class Elevation(enum.Enum):
+    """How a rebuild that changes the system gains root when the server does not run as root."""
+
+    AUTO = "auto"  # passwordless sudo, else run0, else pkexec: whichever is present
+    SUDO = "sudo"
+    RUN0 = "run0"
+    PKEXEC = "pkexec"
+    NONE = "none"  # never: such actions are refused with what to do instead
+
+
+@attrs.define
+class RebuildSettings:
+    """How dry-build, build, switch and the rest run (docs/rebuild.md)."""
+
+    python_backend: PythonBackend = PythonBackend.AUTO  # NIX_HUMANITY_PYTHON_BACKEND wins when set
+    installation: str | None = None  # a nixos-rebuild-ng: its bin/nixos-rebuild or its site-packages
+    flake: str | None = None  # flake reference; default: the workspace's flake.nix, else /etc/nixos/flake.nix
+    host: str | None = None  # nixosConfigurations.<host>; default: this machine's host name
+    target_host: str | None = None  # deploy over SSH
+    build_host: str | None = None  # build over SSH
+    confirm_switch: bool = True  # ask before switch, boot and rollback, with what changes
+    build_on_save: bool = False  # a dry-build on every save of a .nix file (off: a configuration is code)
+    timeout: float = attrs.field(default=3600.0, validator=_positive)  # seconds before a rebuild is stopped
+    elevation: Elevation = Elevation.AUTO
+
+
+@attrs.define
 class Settings:
     nix_instantiate: str = "nix-instantiate"
     nix_timeout: float = attrs.field(default=10.0, validator=_positive)  # seconds for any nix command
@@ -54,7 +97,9 @@ class Settings:
     diagnostics: DiagnosticsSettings = attrs.Factory(DiagnosticsSettings)
     aliases: dict[str, str] = attrs.Factory(dict)  # the user's own words: {"browser": "firefox"}
     nixpkgs_path: str | None = None  # used when no flake, channel or NIX_PATH names a nixpkgs
+    evaluation: EvaluationSettings = attrs.Factory(EvaluationSettings)
     explanation_style: ExplanationStyle = ExplanationStyle.FRIENDLY
+    rebuild: RebuildSettings = attrs.Factory(RebuildSettings)
 
 
 @attrs.frozen
@@ -83,13 +128,16 @@ def _strict(kind: type) -> Any:
     return hook
 
 
-for _cls in (DiagnosticsSettings, Settings):
+for _cls in (DiagnosticsSettings, EvaluationSettings, RebuildSettings, Settings):
     attrs.resolve_types(_cls)
 
 converter = cattrs.Converter()
 for _kind in (bool, int, float, str):
     converter.register_structure_hook(_kind, _strict(_kind))
-for _cls in (DiagnosticsSettings, Settings):  # inner classes first: outer hooks capture them
+converter.register_structure_hook(  # JSON true/false as well as the words
+    PythonBackend, lambda value, _type: PythonBackend(str(value).lower() if isinstance(value, bool) else value)
+)
+for _cls in (DiagnosticsSettings, EvaluationSettings, RebuildSettings, Settings):  # inner classes first: outer hooks capture them
     converter.register_unstructure_hook(
         _cls,
         make_dict_unstructure_fn(_cls, converter, **{f.name: override(rename=_camel(f.name)) for f in attrs.fields(_cls)}),

@@ -58,6 +58,16 @@ async def start_session(
     )
 
 
+async def start_with_nixpkgs(client: LanguageClient, tree: Path) -> None:
+    """Start a session whose `nixpkgsPath` setting is `tree` (start the server with `NIX_PATH=""`, so that no
+    channel comes first), and wait until the server says it has indexed it."""
+    await start_session(client, initialization_options={"nixHumanity": {"nixpkgsPath": str(tree)}})
+    for _ in range(50):  # the index is built in the background; the server says when it is ready
+        await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+        if any(m.message.startswith("nixpkgs:") and "Indexed" in m.message for m in client.log_messages):
+            return
+
+
 # -- helpers for tests that drive documents over the protocol ------------------------------------------------
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -8,6 +8,14 @@ reached by `import ./vhost-options.nix { … }` (and one more level below it), `
 and `a + b`, `defaultText`/`literalExpression`, and every rename helper. Package files cover licences written
 as `lib.licenses.unfree`, `licenses.x` under `meta = with lib;`, `with lib.licenses; [ … ]`, and descriptions in
 `"…"`, `''…''` and with `${…}`.
+
+With `evaluation=True` the tree can also be evaluated by real Nix the way `nixpkgs/evaluated.py` evaluates a
+user's system: `lib/default.nix` holds the few functions of nixpkgs' lib that this needs (`mkOption`,
+`mkEnableOption`, some `types`, and `optionAttrSetToDocList`, giving entries of the shape nixpkgs' does), and
+`nixos/default.nix` stands in for NixOS's entry point: a tiny module system that declares some of the options
+the module files above declare (others only it knows, as computed names are), imports the user's
+configuration and the modules it imports, collects their option declarations (with the declaring file) and
+evaluates their values strictly, so a broken, slow or greedy configuration fails the way a real one does.
 """
 
 from __future__ import annotations
@@ -605,9 +613,144 @@ MODULE_FILES = {
 }
 
 
-def write_tree(root: Path, module_list: bool = True, licenses: bool = True) -> Path:
-    """Write the tree under `root` (without `module-list.nix` or `lib/licenses.nix` when asked)."""
+FIXTURE_LIB = """\
+# The part of nixpkgs' lib the options evaluation uses, written for the tests.
+let
+  isOption = value: builtins.isAttrs value && (value._type or null) == "option";
+  mkOption = attrs: attrs // { _type = "option"; };
+  literal = text: { _type = "literalExpression"; inherit text; };
+  show = value: if builtins.isString value then value else builtins.toJSON value;
+  doc = loc: option: {
+    inherit loc;
+    name = builtins.concatStringsSep "." loc;
+    description = option.description or null;
+    declarations = option.declarations or [ ];
+    internal = option.internal or false;
+    visible = option.visible or true;
+    readOnly = option.readOnly or false;
+    type = option.type.description or "unspecified";
+  }
+  // (if option ? defaultText then { default = literal option.defaultText; }
+      else if option ? default then { default = literal (builtins.toJSON option.default); } else { })
+  // (if option ? example then { example = literal (show option.example); } else { });
+  walk = loc: set: builtins.concatLists (map (name:
+    let value = set.${name}; here = loc ++ [ name ]; in
+    if isOption value then
+      [ (doc here value) ]
+      ++ (if (value.type or { }) ? subOptions then walk (here ++ [ "<name>" ]) value.type.subOptions else [ ])
+    else if builtins.isAttrs value then walk here value
+    else [ ]) (builtins.attrNames set));
+  recursiveUpdate = left: right: left // builtins.mapAttrs (name: value:
+    if left ? ${name} && builtins.isAttrs value && builtins.isAttrs left.${name}
+      && !(isOption value) && !(isOption left.${name})
+    then recursiveUpdate left.${name} value else value) right;
+in {
+  inherit isOption mkOption recursiveUpdate;
+  mkEnableOption = name: mkOption {
+    type = { description = "boolean"; };
+    default = false;
+    example = true;
+    description = "Whether to enable ${name}.";
+  };
+  types = {
+    bool = { description = "boolean"; };
+    str = { description = "string"; };
+    port = { description = "16 bit unsigned integer; between 0 and 65535 (both inclusive)"; };
+    listOf = type: { description = "list of ${type.description}"; };
+    submodule = options: { description = "submodule"; subOptions = options; };
+    attrsOf = type: type // { description = "attribute set of (${type.description})"; };
+  };
+  generators.toPretty = _: show;
+  optionAttrSetToDocList = walk [ ];
+}
+"""
+
+FIXTURE_NIXOS = """\
+# Stands in for NixOS's entry point in the tests: option declarations of nixpkgs (written out), and a tiny
+# module system for the user's configuration and the modules it imports.
+{ configuration ? { } }:
+let
+  lib = import ../lib;
+  inherit (lib) mkOption mkEnableOption types;
+  declaredIn = file: set: builtins.mapAttrs (name: value:
+    if lib.isOption value then
+      value // { declarations = [ (toString file) ]; }
+      // (if (value.type or { }) ? subOptions
+          then { type = value.type // { subOptions = declaredIn file value.type.subOptions; }; } else { })
+    else if builtins.isAttrs value then declaredIn file value
+    else value) set;
+  nixpkgsOptions = builtins.foldl' lib.recursiveUpdate { } [
+    (declaredIn ./modules/services/networking/ssh/sshd.nix {
+      services.openssh.enable = mkEnableOption "the OpenSSH secure shell daemon";
+      services.openssh.ports = mkOption {
+        type = types.listOf types.port;
+        default = [ 22 ];
+        description = "Specifies on which ports the SSH daemon listens.";
+      };
+      # what mkRenamedOptionModule declares at the old name
+      services.openssh.permitRootLogin = mkOption {
+        visible = false;
+        description = "Alias of services.openssh.settings.PermitRootLogin.";
+      };
+    })
+    (declaredIn ./modules/config/users-groups.nix {
+      users.users = mkOption {
+        default = { };
+        type = types.attrsOf (types.submodule {
+          isNormalUser = mkOption {
+            type = types.bool;
+            default = false;
+            description = "Indicates whether this is an account for a real user.";
+          };
+        });
+        description = "Additional user accounts to be created automatically by the system.";
+      };
+    })
+    (declaredIn ./modules/programs/foo.nix {
+      programs.foo.dynamic = mkEnableOption "a name computed at evaluation";
+    })
+  ];
+  load = module:
+    let value = if builtins.isPath module then import module else module; in
+    if builtins.isFunction value then value { config = { }; pkgs = { }; options = { }; inherit lib; } else value;
+  collect = module:
+    let value = load module; in
+    [ { file = if builtins.isPath module then module else "<unknown-file>"; inherit value; } ]
+    ++ builtins.concatLists (map collect (value.imports or [ ]));
+  modules = collect configuration;
+  userOptions = builtins.foldl' lib.recursiveUpdate { }
+    (map (module: declaredIn module.file (module.value.options or { })) modules);
+  values = map (module: removeAttrs module.value [ "imports" "options" ]) modules;
+in
+builtins.deepSeq values {
+  options = lib.recursiveUpdate nixpkgsOptions userOptions;
+  pkgs = { inherit lib; };
+}
+"""
+
+
+USER_MODULE = """\
+{ lib, ... }:
+{
+  options.my.backup = {
+    enable = lib.mkEnableOption "nightly backups";
+    target = lib.mkOption {
+      type = lib.types.str;
+      default = "/srv/backup";
+      description = "Where backups go.";
+    };
+  };
+}
+"""  # a module of the user's own: its options are known only once the configuration is evaluated
+
+
+def write_tree(root: Path, module_list: bool = True, licenses: bool = True, evaluation: bool = False) -> Path:
+    """Write the tree under `root` (without `module-list.nix` or `lib/licenses.nix` when asked; with the
+    files real Nix evaluates, `lib/default.nix` and `nixos/default.nix`, when asked)."""
     files = dict(MODULE_FILES)
+    if evaluation:
+        files["lib/default.nix"] = FIXTURE_LIB
+        files["nixos/default.nix"] = FIXTURE_NIXOS
     if not module_list:
         del files["nixos/modules/module-list.nix"]
     for name, text in PACKAGES.items():

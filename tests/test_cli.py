@@ -55,10 +55,10 @@ def test_several_files_and_unreadable_ones(tmp_path: Path):
 @needs_nix
 def test_nix_catches_what_tree_sitter_accepts(tmp_path: Path):
     config = tmp_path / "configuration.nix"
-    config.write_text("{ pkgs, ... }:\n{\n  environment.systemPackages = [ firefox ];\n}\n")
+    config.write_text("{\n  ${''a''} = 1;\n  a = 2;\n}\n")  # Nix versions differ on `${''a''}`: we stay quiet
     with_nix = run("check", str(config))
     assert with_nix.returncode == 1
-    assert with_nix.stdout == f"{config}:3:34: undefined variable `firefox`\n"
+    assert with_nix.stdout == f"{config}:3:3: attribute `a` already defined on line 2\n"
     assert run("check", "--no-nix", str(config)).returncode == 0
 
 

@@ -1,244 +1,121 @@
 """The error explainer against real Nix output and recorded output of other Nix versions and of NixOS.
 
-Real cases are produced at test time by the installed Nix (argv lists, no shell), so the layout under test is
-the one Nix prints, not our idea of it. NixOS-module wording (options, check-meta refusals) cannot come from a
-bare Nix without nixpkgs, so those messages are raised with `throw` of nixpkgs' exact text: Nix then lays them
-out for real. Formats this Nix cannot print (2.2x stacks, flakes, activation, collisions) are recorded files in
-tests/data/nix_errors/ (see its README). `python tests/test_explain.py record` refreshes the real-*.txt copies.
+Real cases (tests/nix_error_cases.py) are produced at test time by the installed Nix (argv lists, no shell),
+so the layout under test is the one Nix prints, not our idea of it; their recorded copies (real-*.txt) keep
+them testable without Nix. Formats this Nix cannot print are recorded files (rec-*.txt, see the README in
+tests/data/nix_errors/). Every sample is checked for kind, file, position, option/package and fixes; every
+fix that carries edits is applied and the result parsed by tree-sitter and by the real `nix-instantiate`.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import attrs
 import pytest
 
 from nix_humanity_ls.cli import main
-from nix_humanity_ls.rebuild.explain import KINDS, explain
+from nix_humanity_ls.edits.text_edit import apply_edits
+from nix_humanity_ls.nixpkgs.records import OptionDecl, OptionIndex
+from nix_humanity_ls.rebuild.explain import KINDS, Finding, explain, explain_result
 from nix_humanity_ls.rebuild.nix_log import read_messages
+from nix_humanity_ls.syntax.document import Document
 
-DATA = Path(__file__).parent / "data" / "nix_errors"
+sys.path.insert(0, str(Path(__file__).parent))
+from nix_error_cases import (  # noqa: E402
+    DATA,
+    FIXTURE,
+    REAL,
+    RECORD_DIR,
+    RECORDED,
+    Case,
+    Expect,
+    Unavailable,
+    prepare,
+    run_case,
+)
+
 HAVE_NIX = shutil.which("nix-instantiate") is not None and shutil.which("nix-build") is not None
-STORE_SOURCE = "/nix/store/q2z7k3v7m1b5l0wk9rmy2a1c2qf0m0b3-source"
 
 
-@attrs.frozen
-class Expect:
-    kind: str
-    line: int | None = None
-    column: int | None = None
-    option: str | None = None
-    package: str | None = None
-    fixes: bool = True  # at least one fix is offered
-    in_case_file: bool = False  # the location is the case's own file (real cases)
+def nix_parses(source: bytes, directory: Path) -> bool:
+    if not HAVE_NIX:
+        return True
+    probe = directory / "edited-probe.nix"
+    probe.write_bytes(source)
+    result = subprocess.run(["nix-instantiate", "--parse", str(probe)], capture_output=True, check=False, timeout=60)
+    probe.unlink()
+    return result.returncode == 0
 
 
-@attrs.frozen
-class Case:
-    """One real Nix run: `mode` says which command; `source` is written to case.nix; `message` (for `throw`
-    cases) to message.txt, without a trailing newline, so Nix prints exactly nixpkgs' wording."""
-
-    mode: str  # eval, eval-json, build, build-json, nobody
-    source: str
-    expect: Expect
-    message: str | None = None
-
-
-THROW = "throw (builtins.readFile ./message.txt)\n"
-CONFIG = "/etc/nixos/configuration.nix"
-
-REAL: dict[str, Case] = {
-    "syntax-missing-semicolon": Case("eval", '{ pkgs, ... }:\n{\n  services.openssh.enable = true\n  networking.hostName = "box";\n}\n',
-                                     Expect("syntax-error", 4, 23, in_case_file=True)),
-    "syntax-unexpected-eof": Case("eval", "{ a = [ 1 2\n", Expect("syntax-error", 1, 12, in_case_file=True)),
-    "syntax-duplicate-attribute": Case("eval", "{ a = 1; a = 2; }\n", Expect("syntax-error", 1, 10, in_case_file=True)),
-    "syntax-json": Case("eval-json", "{\n  a = 1\n  b = 2;\n}\n", Expect("syntax-error", 3, 5, in_case_file=True)),
-    "undefined-variable": Case("eval", "let\n  x = 1;\nin {\n  environment.systemPackages = [ firefox ];\n}\n",
-                               Expect("undefined-variable", 4, 34, package="firefox", in_case_file=True)),
-    "undefined-variable-json": Case("eval-json", "{ x = pkgs.hello; }\n",
-                                    Expect("undefined-variable", 1, 7, in_case_file=True)),
-    "missing-attribute": Case("eval", "let pkgs = { hello = 1; }; in pkgs.firefoxx\n",
-                              Expect("missing-attribute", 1, 31, package="firefoxx", in_case_file=True)),
-    "missing-attribute-did-you-mean": Case("eval", "let f = x: x.a; in f { b = 1; }\n",
-                                           Expect("missing-attribute", 1, 12, package="a", in_case_file=True)),
-    "type-error-coerce": Case("eval", 'let a = "x"; in a + 1\n', Expect("type-error", 1, 21, fixes=False, in_case_file=True)),
-    "type-error-not-a-set": Case("eval", "let l = [ 1 2 ]; in l.foo\n", Expect("type-error", 1, 21, fixes=False, in_case_file=True)),
-    "type-error-call": Case("eval", "let x = 3; in x 4\n", Expect("type-error", 1, 15, fixes=False, in_case_file=True)),
-    "type-error-argument": Case("eval", "let f = { pkgs, lib }: 1; in f { pkgs = 1; }\n",
-                                Expect("type-error", 1, 30, fixes=False, in_case_file=True)),
-    "type-error-bool": Case("eval", 'if "yes" then 1 else 2\n', Expect("type-error", 1, 1, fixes=False, in_case_file=True)),
-    "infinite-recursion": Case("eval", "let x = x + 1; in x\n", Expect("infinite-recursion", 1, 9, in_case_file=True)),
-    "infinite-recursion-rec": Case("eval", "let s = rec { a = s.a; }; in s.a\n",
-                                   Expect("infinite-recursion", 1, 15, in_case_file=True)),
-    "assertion": Case("eval", "let v = 1; in assert v == 2; v\n", Expect("failed-assertion", 1, 15, in_case_file=True)),
-    "assertion-json": Case("eval-json", "let v = 1; in assert v == 2; v\n", Expect("failed-assertion", 1, 15, in_case_file=True)),
-    "abort": Case("eval", 'abort "this configuration is not supported"\n', Expect("failed-assertion")),
-    "nixos-failed-assertions": Case("eval", THROW, Expect("failed-assertion"), message=(
-        "\nFailed assertions:\n- The ‘fileSystems’ option does not specify your root file system.")),
-    "import-not-found": Case("eval", "{ imports = [ (import ./hardware-configuration.nix) ]; }\n",
-                             Expect("import-not-found")),
-    "flake-untracked-file-2.8": Case("eval", f"import {STORE_SOURCE}/hardware-configuration.nix\n",
-                                     Expect("flake-untracked-file")),
-    "build-failed": Case("build", 'derivation { name = "boom"; system = builtins.currentSystem; builder = "/bin/sh";'
-                         ' args = [ "-c" "echo compiling; echo boom; exit 1" ]; }\n', Expect("build-failed", package="boom")),
-    "build-failed-json": Case("build-json", 'derivation { name = "boom-json"; system = builtins.currentSystem;'
-                              ' builder = "/bin/sh"; args = [ "-c" "echo boom; exit 3" ]; }\n',
-                              Expect("build-failed", package="boom-json")),
-    "hash-mismatch": Case("build", 'derivation { name = "fixed"; system = builtins.currentSystem; builder = "/bin/sh";'
-                          ' args = [ "-c" "echo hello > $out" ]; outputHashMode = "flat"; outputHashAlgo = "sha256";'
-                          ' outputHash = "0000000000000000000000000000000000000000000000000000"; }\n',
-                          Expect("hash-mismatch", package="fixed")),
-    "network-failure": Case("eval", 'builtins.fetchurl "http://nonexistent.invalid/x.tar.gz"\n', Expect("network-failure")),
-    "permission-denied": Case("nobody", "1\n", Expect("permission-denied")),
-    # NixOS wording from nixpkgs lib/modules.nix and pkgs/stdenv/generic/check-meta.nix, laid out by Nix 2.8
-    "option-does-not-exist-2.8": Case("eval", THROW, Expect("option-does-not-exist", option="services.openssh.permitRootLogn"),
-        message=f"The option `services.openssh.permitRootLogn' does not exist. Definition values:\n- In `{CONFIG}': \"no\""),
-    "option-renamed-missing-2.8": Case("eval", THROW, Expect("option-does-not-exist", option="hardware.opengl.enable"),
-        message=f"The option `hardware.opengl.enable' does not exist. Definition values:\n- In `{CONFIG}': true"),
-    "option-type-mismatch-2.8": Case("eval", THROW, Expect("option-type-mismatch", option="networking.firewall.allowedTCPPorts"),
-        message=("A definition for option `networking.firewall.allowedTCPPorts.\"[definition 1-entry 1]\"' is not of type "
-                 f"`16 bit unsigned integer; between 0 and 65535 (both inclusive)'. Definition values:\n- In `{CONFIG}': \"8080\"")),
-    "option-type-mismatch-old": Case("eval", THROW, Expect("option-type-mismatch", option="services.openssh.enable"),
-        message=f"The option value `services.openssh.enable' in `{CONFIG}' is not of type `boolean'."),
-    "option-used-but-not-defined-2.8": Case("eval", THROW, Expect("option-used-but-not-defined", option="users.users.alice.group"),
-        message="The option `users.users.alice.group' is used but not defined."),
-    "conflicting-definitions-2.8": Case("eval", THROW, Expect("conflicting-definitions", option="services.xserver.displayManager.defaultSession"),
-        message=("The unique option `services.xserver.displayManager.defaultSession' is defined multiple times. Definition values:\n"
-                 f"- In `{CONFIG}': \"plasma\"\n- In `{STORE_SOURCE}/nixos/modules/services/x11/desktop-managers/gnome.nix': \"gnome\"")),
-    "option-removed-2.8": Case("eval", THROW, Expect("option-removed", option="services.xserver.libinput.enable"),
-        message=f"The option definition `services.xserver.libinput.enable' in `{CONFIG}' no longer has any effect; please remove it.\nUse services.libinput.enable."),
-    "option-renamed-trace-2.8": Case("eval", f"builtins.trace \"warning: The option `hardware.opengl.enable' defined in `{CONFIG}' has been renamed to `hardware.graphics.enable'.\" (throw \"stop\")\n",
-                                     Expect("option-renamed", option="hardware.opengl.enable")),
-    "option-renamed-trace-json": Case("eval-json", f"builtins.trace \"warning: The option `hardware.opengl.enable' defined in `{CONFIG}' has been renamed to `hardware.graphics.enable'.\" (throw \"stop\")\n",
-                                      Expect("option-renamed", option="hardware.opengl.enable")),
-    "unfree-package-2.8": Case("eval", THROW, Expect("unfree-package", package="steam-original-1.0.0.74"), message=(
-        "Package ‘steam-original-1.0.0.74’ in /nix/store/1ky3hdk7pa8sgmdc6nfhz7rsmi0mzdbb-nixos-22.05/nixos/pkgs/games/steam/steam.nix:35"
-        " has an unfree license (‘unfreeRedistributable’), refusing to evaluate.\n\na) To temporarily allow unfree packages, you can"
-        " use an environment variable\n   for a single invocation of the nix tools.\n\n     $ export NIXPKGS_ALLOW_UNFREE=1\n\nb) For"
-        " `nixos-rebuild` you can set\n  { nixpkgs.config.allowUnfree = true; }\nin configuration.nix to override this.")),
-    "unfree-package-json": Case("eval-json", THROW, Expect("unfree-package", package="vscode-1.95.3"), message=(
-        f"Package ‘vscode-1.95.3’ in {STORE_SOURCE}/pkgs/applications/editors/vscode/vscode.nix:85 has an unfree license (‘unfree’), refusing to evaluate.")),
-    "broken-package-2.8": Case("eval", THROW, Expect("broken-package", package="hello-broken-1.0"), message=(
-        f"Package ‘hello-broken-1.0’ in {STORE_SOURCE}/pkgs/hello/default.nix:20 is marked as broken, refusing to evaluate.")),
-    "insecure-package-2.8": Case("eval", THROW, Expect("insecure-package", package="openssl-1.1.1w"), message=(
-        f"Package ‘openssl-1.1.1w’ in {STORE_SOURCE}/pkgs/development/libraries/openssl/default.nix:227 is marked as insecure, refusing to evaluate.\n\n\nKnown issues:\n - OpenSSL 1.1 is end of life.")),
-    "unsupported-platform-2.8": Case("eval", THROW, Expect("unsupported-platform", package="spotify-1.1.84.716"), message=(
-        f"Package ‘spotify-1.1.84.716’ in {STORE_SOURCE}/pkgs/applications/audio/spotify/default.nix:191 is not supported on ‘aarch64-linux’, refusing to evaluate.")),
-    "unknown-throw": Case("eval", 'throw "something entirely different"\n', Expect("unknown", fixes=False)),
-}
-
-RECORDED: dict[str, Expect] = {
-    "rec-activation-failed.txt": Expect("activation-failed"),
-    "rec-activation-snippet-failed.txt": Expect("activation-failed"),
-    "rec-broken-package.txt": Expect("broken-package", package="python3.12-tensorflow-2.13.0"),
-    "rec-build-failed-2.2x.txt": Expect("build-failed", package="mytool-0.3.1"),
-    "rec-cannot-build-2.2x.txt": Expect("build-failed", package="mytool-0.3.1"),
-    "rec-conflicting-definitions-2.2x.txt": Expect("conflicting-definitions", option="networking.hostName"),
-    "rec-failed-assertion-nixos.txt": Expect("failed-assertion"),
-    "rec-file-collision.txt": Expect("file-collision"),
-    "rec-flake-attr-missing.txt": Expect("flake-attr-missing"),
-    "rec-flake-untracked-file-2.2x.txt": Expect("flake-untracked-file"),
-    "rec-hash-mismatch-2.2x.txt": Expect("hash-mismatch", package="source"),
-    "rec-import-not-found-2.2x.txt": Expect("import-not-found"),
-    "rec-infinite-recursion-2.2x.txt": Expect("infinite-recursion", 508, 28),
-    "rec-insecure-package.txt": Expect("insecure-package", package="openssl-1.1.1w"),
-    "rec-missing-attribute-2.2x.txt": Expect("missing-attribute", 12, 50, package="firefx"),
-    "rec-network-failure-2.2x.txt": Expect("network-failure"),
-    "rec-option-does-not-exist-2.2x.txt": Expect("option-does-not-exist", option="services.openssh.permitRootLogn"),
-    "rec-option-does-not-exist-renamed.txt": Expect("option-does-not-exist", option="hardware.opengl.enable"),
-    "rec-option-does-not-exist.json.txt": Expect("option-does-not-exist", option="services.openssh.permitRootLogn"),
-    "rec-option-removed-assertion.txt": Expect("option-removed", option="sound.enable"),
-    "rec-option-renamed-evaluation-warning.txt": Expect("option-renamed", option="services.xserver.displayManager.sddm.enable"),
-    "rec-option-renamed-warning.txt": Expect("option-renamed", option="hardware.opengl.enable"),
-    "rec-option-renamed.json.txt": Expect("option-renamed", option="hardware.opengl.enable"),
-    "rec-option-type-mismatch-2.2x.txt": Expect("option-type-mismatch", option="services.openssh.enable"),
-    "rec-option-used-but-not-defined.txt": Expect("option-used-but-not-defined", option='fileSystems."/".device'),
-    "rec-out-of-space-build.txt": Expect("out-of-space"),
-    "rec-out-of-space.txt": Expect("out-of-space"),
-    "rec-permission-denied-daemon.txt": Expect("permission-denied"),
-    "rec-permission-denied-rebuild.txt": Expect("permission-denied"),
-    "rec-syntax-error-2.2x.txt": Expect("syntax-error", 8, 23),
-    "rec-syntax-error.json.txt": Expect("syntax-error", 8, 23),
-    "rec-undefined-variable-2.2x.txt": Expect("undefined-variable", 12, 37),
-    "rec-unfree-package-2.2x.txt": Expect("unfree-package", package="vscode-1.95.3"),
-    "rec-unfree-package.json.txt": Expect("unfree-package", package="vscode-1.95.3"),
-    "rec-unknown.txt": Expect("unknown", fixes=False),
-    "rec-unsupported-platform.txt": Expect("unsupported-platform", package="spotify-1.2.48.405"),
-}
-
-
-def run_case(case: Case, directory: Path) -> str:
-    """Run real Nix on the case in `directory` and return what it printed on stderr."""
-    directory.mkdir(parents=True, exist_ok=True)
-    source = directory / "case.nix"
-    source.write_text(case.source)
-    if case.message is not None:
-        (directory / "message.txt").write_text(case.message)
-    quiet = ["--option", "substituters", "", "--option", "download-attempts", "1"]
-    json_log = ["--log-format", "internal-json"] if case.mode.endswith("-json") else []
-    if case.mode.startswith("eval"):
-        argv = ["nix-instantiate", "--eval", "--strict", *quiet, *json_log, str(source)]
-    elif case.mode.startswith("build"):
-        argv = ["nix-build", "--no-out-link", *quiet, *json_log, str(source)]
-    else:  # nobody: an unprivileged user reaching root's Nix state
-        setpriv = shutil.which("setpriv")
-        if os.geteuid() != 0 or setpriv is None:
-            pytest.skip("needs root and setpriv to run Nix as an unprivileged user")
-        argv = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", shutil.which("nix-instantiate") or "",
-                "--eval", str(source)]
-    env = {**os.environ, "HOME": str(directory), "NIX_PATH": ""}
-    result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=directory, timeout=120, check=False)
-    assert result.returncode != 0, f"{argv} unexpectedly succeeded: {result.stdout}"
-    return result.stderr
-
-
-def check(findings: list, expect: Expect, case_file: str | None = None) -> None:
+def check(findings: list[Finding], expect: Expect, base: Path, tmp: Path) -> None:
     assert findings, "no finding"
-    first = findings[0]
-    assert first.kind == expect.kind, (first.kind, first.message)
-    assert first.kind in KINDS
-    if expect.line is not None:
-        assert (first.line, first.column) == (expect.line, expect.column)
-    if expect.in_case_file:
-        assert first.file == case_file
-    if expect.option is not None:
-        assert first.option == expect.option
+    if expect.count is not None:
+        assert len(findings) == expect.count, [(f.kind, f.message[:60]) for f in findings]
+    finding = findings[expect.at]
+    assert finding.kind == expect.kind, (finding.kind, finding.message)
+    assert finding.kind in KINDS
+    if expect.file is None:
+        assert finding.file is None or not Path(finding.file).exists() or "/nix/store/" in finding.file, finding.file
+    else:
+        wanted = expect.file if expect.file.startswith("/") else str(base / expect.file)
+        assert finding.file == wanted
+    assert (finding.line, finding.column) == (expect.line, expect.column)
+    assert finding.option == expect.option
     if expect.package is not None:
-        assert first.package == expect.package
-    assert bool(first.fixes) == expect.fixes, first.fixes
-    assert first.raw and first.message and first.explanation and first.title
+        assert finding.package == expect.package
+    assert bool(finding.fixes) == expect.fixes, finding.fixes
+    assert any(fix.edits for fix in finding.fixes) == expect.edits, finding.fixes
+    assert finding.raw and finding.message and finding.explanation and finding.title
+    assert findings[0].root or findings[0].severity == "warning"
+    for fix in (fix for f in findings for fix in f.fixes if fix.edits):
+        original = Path(fix.file).read_bytes()
+        edited = apply_edits(original, fix.edits)
+        assert edited != original
+        assert not Document(fix.file, edited).tree.root_node.has_error, edited.decode()
+        assert nix_parses(edited, tmp), edited.decode()
+
+
+def explain_case(name: str, case: Case, output: str, directory: Path) -> list[Finding]:
+    config = prepare(name, case, directory)
+    return list(explain_result(output, [str(config)]).findings)
 
 
 @pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate and nix-build")
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_nix_output(name: str, tmp_path: Path) -> None:
     case = REAL[name]
-    output = run_case(case, tmp_path / name)
-    check(explain(output), case.expect, str(tmp_path / name / "case.nix"))
-
-
-@pytest.mark.parametrize("name", sorted(RECORDED))
-def test_recorded_output(name: str) -> None:
-    check(explain((DATA / name).read_text("utf-8")), RECORDED[name])
+    directory = tmp_path / name
+    config = prepare(name, case, directory)
+    try:
+        output = run_case(name, case, directory)
+    except Unavailable as reason:
+        pytest.skip(str(reason))
+    findings = list(explain_result(output, [str(config)]).findings)
+    check(findings, case.expect, FIXTURE if case.config == "fixture" else directory, tmp_path)
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
-def test_recorded_copy_of_real_output(name: str) -> None:
+def test_recorded_copy_of_real_output(name: str, tmp_path: Path) -> None:
     """The recorded copies keep the real layouts testable on a machine without Nix."""
     path = DATA / f"real-{name}.txt"
     if not path.exists():
-        pytest.skip("no recorded copy (permission case needs root when recording)")
-    expect = attrs.evolve(REAL[name].expect, in_case_file=False)
-    findings = explain(path.read_text("utf-8"))
-    check(findings, expect)
-    if REAL[name].expect.in_case_file:
-        assert findings[0].file == f"{RECORD_DIR}/{name}/case.nix"
+        pytest.skip("no recorded copy (this machine could not run the case when recording)")
+    case = REAL[name]
+    directory = tmp_path / name
+    output = path.read_text("utf-8").replace(f"{RECORD_DIR}/{name}", str(directory))
+    findings = explain_case(name, case, output, directory)
+    check(findings, case.expect, FIXTURE if case.config == "fixture" else directory, tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_recorded_output(name: str, tmp_path: Path) -> None:
+    findings = list(explain_result((DATA / name).read_text("utf-8"), [str(FIXTURE / "configuration.nix")]).findings)
+    check(findings, RECORDED[name], FIXTURE, tmp_path)
 
 
 def test_every_sample_file_is_expected_and_every_kind_is_covered() -> None:
@@ -248,25 +125,143 @@ def test_every_sample_file_is_expected_and_every_kind_is_covered() -> None:
     assert files - recorded <= {f"real-{name}.txt" for name in REAL}
     covered = {e.kind for e in RECORDED.values()} | {c.expect.kind for c in REAL.values()}
     assert covered == set(KINDS)
-    assert len(files) >= 45
+    assert len(REAL) >= 40 and len(files) >= 80
+    assert sum(1 for case in REAL.values() if case.mode.endswith("-json")) >= 8
 
 
-def test_fixes_name_the_concrete_change() -> None:
-    renamed = explain((DATA / "rec-option-renamed-warning.txt").read_text())[0]
-    assert any(f.edit == "replace `hardware.opengl.enable` with `hardware.graphics.enable`" for f in renamed.fixes)
-    missing = explain((DATA / "rec-option-does-not-exist-renamed.txt").read_text())[0]
-    assert any("hardware.graphics.enable" in (f.edit or "") for f in missing.fixes)
-    unfree = explain((DATA / "rec-unfree-package-2.2x.txt").read_text())[0]
-    edits = [f.edit for f in unfree.fixes]
-    assert "allow unfree (nixpkgs.config.allowUnfree = true)" in edits
-    assert "remove the package `vscode` from environment.systemPackages" in edits
-    typo = explain((DATA / "rec-missing-attribute-2.2x.txt").read_text())[0]
-    assert next(f.title for f in typo.fixes) == "Did you mean `firefox`?"
-    hashed = explain((DATA / "rec-hash-mismatch-2.2x.txt").read_text())
+def test_the_fixture_configuration_parses() -> None:
+    for path in sorted(FIXTURE.rglob("*.nix")):
+        assert not Document(str(path), path.read_bytes()).tree.root_node.has_error
+        if HAVE_NIX:
+            assert subprocess.run(["nix-instantiate", "--parse", str(path)], capture_output=True, check=False).returncode == 0
+
+
+# ---- behaviour beyond the table -------------------------------------------------------------------------------
+
+
+def fixture_explain(sample: str, **kwargs: object) -> list[Finding]:
+    return list(explain_result((DATA / sample).read_text("utf-8"), [str(FIXTURE / "configuration.nix")], **kwargs).findings)
+
+
+def edited(fix: object) -> str:
+    return apply_edits(Path(fix.file).read_bytes(), fix.edits).decode()  # type: ignore[attr-defined]
+
+
+def test_fixes_make_the_concrete_change() -> None:
+    renamed = fixture_explain("rec-option-renamed-warning.txt")[0]
+    use = next(f for f in renamed.fixes if f.title == "Use `hardware.graphics.enable` instead")
+    assert "  hardware.graphics.enable = true;\n" in edited(use) and "opengl" not in edited(use)
+    unfree = fixture_explain("rec-unfree-package-2.2x.txt")[0]
+    allow = next(f for f in unfree.fixes if f.title == "Allow unfree packages")
+    assert "nixpkgs.config.allowUnfree = true;" in edited(allow)
+    remove = next(f for f in unfree.fixes if f.title == "Remove `vscode`")
+    assert "vscode" not in edited(remove) and "    spotify\n" in edited(remove)
+    hashed = fixture_explain("rec-hash-mismatch-2.2x.txt")
     assert [f.kind for f in hashed] == ["hash-mismatch"]  # the "1 dependencies … failed" line adds nothing
-    assert "sha256-3Jx3e2MHzcWmsjwQnAAHwJhXsGZq1yWXZl3j2uhCF4A=" in hashed[0].fixes[0].edit
-    removed = explain((DATA / "rec-option-removed-assertion.txt").read_text())[0]
-    assert any("remove" in (f.edit or "") for f in removed.fixes)
+    assert 'hash = "sha256-3Jx3e2MHzcWmsjwQnAAHwJhXsGZq1yWXZl3j2uhCF4A=";' in edited(hashed[0].fixes[0])
+    ports = fixture_explain("rec-option-type-mismatch-imported.txt")[0]
+    assert "allowedTCPPorts = [ 80 443 ];" in edited(next(f for f in ports.fixes if f.edits))
+    assert ports.file == str(FIXTURE / "services" / "web.nix")
+    boolean = fixture_explain("rec-option-type-mismatch-2.2x.txt")[0]
+    assert "    enable = true;\n" in edited(next(f for f in boolean.fixes if f.edits))
+    removed = fixture_explain("rec-option-removed-assertion.txt")[0]
+    assert "sound.enable" not in edited(next(f for f in removed.fixes if f.edits))
+    forced = fixture_explain("rec-conflicting-definitions-2.2x.txt")[0]
+    assert 'networking.hostName = lib.mkForce "laptop";' in edited(forced.fixes[0])
+    assert "{ config, pkgs, lib, ... }:" in edited(forced.fixes[0])  # `lib` became an argument of the module
+    collision = fixture_explain("rec-file-collision-subpath.txt")[0]
+    assert "(lib.hiPrio neovim)" in edited(next(f for f in collision.fixes if "hiPrio" in f.title))
+
+
+def test_hash_fix_keeps_the_spelling_of_the_file(tmp_path: Path) -> None:
+    """Nix 2.8 prints both hashes in base32; a file written with `lib.fakeSha256`'s zeros keeps base32 and one
+    written in SRI form gets SRI, because the literal is found by its digest, not its text."""
+    output = (DATA / "real-hash-mismatch-fetchurl.txt").read_text()
+    assert "specified: sha256:0000000000000000000000000000000000000000000000000000" in output
+    config = tmp_path / "configuration.nix"
+    config.write_text('{ pkgs, ... }:\n{\n  x = pkgs.fetchurl { url = "u"; hash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; };\n}\n')
+    fix = next(f for f in explain(output, str(config))[0].fixes if f.edits)
+    assert 'hash = "sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM="' in edited(fix)
+    config.write_text('{ pkgs, ... }:\n{\n  x = pkgs.fetchurl { url = "u"; sha256 = "0000000000000000000000000000000000000000000000000000"; };\n}\n')
+    fix = next(f for f in explain(output, str(config))[0].fixes if f.edits)
+    assert 'sha256 = "00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq"' in edited(fix)
+
+
+def test_root_cause_first_and_consequences_after() -> None:
+    collision = explain_result((DATA / "rec-file-collision-profile.txt").read_text(), [str(FIXTURE / "configuration.nix")])
+    assert [(f.kind, f.root) for f in collision.findings] == [("file-collision", True), ("build-failed", False)]
+    assert collision.root is collision.findings[0]
+    warned = explain_result((DATA / "real-option-renamed-trace-2.8.txt").read_text(), [str(FIXTURE / "configuration.nix")])
+    assert [(f.kind, f.severity, f.root) for f in warned.findings] == [
+        ("failed-assertion", "error", True), ("option-renamed", "warning", False)]
+    chain = explain_result((DATA / "rec-build-failed-chain.txt").read_text())
+    assert [f.package for f in chain.findings] == ["mytool-0.3.1"]
+    assert explain_result("").root is None
+
+
+def test_location_follows_imports_and_editor_buffers(tmp_path: Path) -> None:
+    """A copy of the configuration elsewhere, with the imported module open in an editor with unsaved lines
+    above the option: the finding points into the buffer, and its edits apply to the buffer's text."""
+    for path in FIXTURE.rglob("*.nix"):
+        target = tmp_path / path.relative_to(FIXTURE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    web = tmp_path / "services" / "web.nix"
+    buffer = web.read_text().replace("let\n", "# unsaved comment\n# another\nlet\n")
+    result = explain_result((DATA / "rec-option-type-mismatch-imported.txt").read_text(), [str(tmp_path / "configuration.nix")],
+                            sources={str(web): buffer})
+    finding = result.root
+    assert finding is not None and (finding.file, finding.line, finding.column) == (str(web), 16, 3)
+    assert (finding.end_line, finding.end_column) == (16, 38)
+    fix = next(f for f in finding.fixes if f.edits)
+    assert "allowedTCPPorts = [ 80 443 ];" in apply_edits(buffer.encode(), fix.edits).decode()
+
+
+def test_flake_store_paths_map_onto_the_workspace(tmp_path: Path) -> None:
+    (tmp_path / "flake.nix").write_text('{\n  outputs = { self, nixpkgs }: {\n    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n'
+                                       '      modules = [ ./hosts/box.nix ];\n    };\n  };\n}\n')
+    (tmp_path / "hosts").mkdir()
+    (tmp_path / "hosts" / "box.nix").write_text("{ ... }:\n{\n  services.openssh.permitRootLogn = \"no\";\n}\n")
+    output = ("error: The option `services.openssh.permitRootLogn' does not exist. Definition values:\n"
+              "       - In `/nix/store/q2z7k3v7m1b5l0wk9rmy2a1c2qf0m0b3-source/hosts/box.nix': \"no\"\n")
+    finding = explain_result(output, [str(tmp_path / "flake.nix")]).root
+    assert finding is not None and (finding.file, finding.line, finding.column) == (str(tmp_path / "hosts" / "box.nix"), 3, 3)
+
+
+def test_a_stale_position_is_not_trusted(tmp_path: Path) -> None:
+    """Nix quoted a line our copy no longer has: the finding names the file but no line, rather than a wrong
+    one, and offers no edit."""
+    config = tmp_path / "configuration.nix"
+    config.write_text("{ pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.vim ];\n}\n")
+    text = (DATA / "rec-missing-attribute-2.2x.txt").read_text().replace("/etc/nixos/desktop.nix", str(config))
+    finding = explain(text, str(config))[0]
+    assert (finding.file, finding.line, finding.column) == (str(config), None, None)
+    assert not any(fix.edits for fix in finding.fixes)
+
+
+def test_did_you_mean_options_from_the_users_nixpkgs() -> None:
+    def declared(path: str) -> OptionDecl:
+        return OptionDecl(tuple(path.split(".")), "mkOption", "", None, None, "", "nixos/modules/x.nix", 1)
+
+    index = OptionIndex([declared("services.nginx.virtualHosts"), declared("services.nginx.enable")])
+    finding = fixture_explain("rec-option-does-not-exist-imported.txt", options=index)[0]
+    fix = next(f for f in finding.fixes if f.title == "Did you mean `services.nginx.virtualHosts`?")
+    assert 'virtualHosts."example.org".root = site;' in edited(fix)
+
+
+def test_styles_change_the_wording() -> None:
+    text = (DATA / "rec-unfree-package-2.2x.txt").read_text()
+    friendly, concise, expert = (explain(text, style=s)[0] for s in ("friendly", "concise", "expert"))
+    assert friendly.title == concise.title == expert.title
+    assert "\n" not in concise.explanation and len(concise.explanation) < len(friendly.explanation) / 2
+    assert "licence that is not free" in friendly.explanation and "check-meta" not in friendly.explanation
+    assert "check-meta" in expert.explanation and "meta.license" in expert.explanation
+    assert "has an unfree license" in expert.explanation and "[unfree-package" in expert.explanation
+    for sample in sorted(RECORDED):  # every kind has three different wordings
+        found = [explain((DATA / sample).read_text(), style=s)[0].explanation for s in ("friendly", "concise", "expert")]
+        assert len(set(found)) == 3, sample
+    with pytest.raises(ValueError):
+        explain(text, style="chatty")
 
 
 def test_newer_nix_takes_the_message_after_the_frames() -> None:
@@ -275,64 +270,37 @@ def test_newer_nix_takes_the_message_after_the_frames() -> None:
     assert message.file is None  # the frames' positions are nixpkgs', not the error's
 
 
-CONFIGURATION = """{ config, pkgs, lib, ... }:
-{
-  imports = [ ./hardware-configuration.nix ];
-  services.openssh = {
-    enable = true;
-    permitRootLogn = "no";
-  };
-  hardware.opengl.enable = true;
-  environment.systemPackages = with pkgs; [ vim vscode ];
-}
-"""
+def test_internal_json_build_log_lines_are_the_log_tail() -> None:
+    finding = explain((DATA / "real-build-failed-json.txt").read_text())[0]
+    assert "boom" in finding.raw and "Last lines: boom" in finding.explanation
 
 
-@pytest.mark.parametrize("sample, expected", [
-    ("rec-option-does-not-exist-2.2x.txt", (6, 5)),  # nested spelling
-    ("rec-option-does-not-exist-renamed.txt", (8, 3)),  # dotted spelling
-    ("rec-option-renamed-warning.txt", (8, 3)),
-    ("rec-option-type-mismatch-2.2x.txt", (5, 5)),
-    ("rec-unfree-package-2.2x.txt", (9, 49)),  # the list element
-])
-def test_location_from_the_syntax_tree(sample: str, expected: tuple[int, int], tmp_path: Path) -> None:
-    config = tmp_path / "configuration.nix"
-    config.write_text(CONFIGURATION)
-    finding = explain((DATA / sample).read_text(), str(config))[0]
-    assert (finding.file, finding.line, finding.column) == (str(config), *expected)
-
-
-def test_no_location_without_the_file() -> None:
-    finding = explain((DATA / "rec-option-does-not-exist-2.2x.txt").read_text(), None)[0]
-    assert (finding.line, finding.column) == (None, None)
-    assert finding.file == CONFIG  # named by Nix, but not readable here
-
-
-def test_styles_differ() -> None:
-    text = (DATA / "rec-unfree-package-2.2x.txt").read_text()
-    friendly, concise, expert = (explain(text, style=s)[0].explanation for s in ("friendly", "concise", "expert"))
-    assert "\n" not in concise and len(concise) < len(friendly)
-    assert "has an unfree license" in expert and "unfree-package" in expert
-    with pytest.raises(ValueError):
-        explain(text, style="chatty")
+# ---- the command line -----------------------------------------------------------------------------------------
 
 
 def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = tmp_path / "configuration.nix"
-    config.write_text(CONFIGURATION)
+    config = FIXTURE / "configuration.nix"
     assert main(["explain", str(DATA / "rec-option-does-not-exist-2.2x.txt"), "--file", str(config), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["findings"]
     (finding,) = out["findings"]
     assert list(finding) == ["kind", "title", "explanation", "file", "line", "column", "option", "fixes"]
     assert (finding["kind"], finding["file"], finding["line"], finding["column"], finding["option"]) == (
-        "option-does-not-exist", str(config), 6, 5, "services.openssh.permitRootLogn")
-    assert all(list(fix) == ["title"] for fix in finding["fixes"])
+        "option-does-not-exist", str(config), 13, 5, "services.openssh.permitRootLogn")
+    assert finding["fixes"] and all(list(fix) == ["title"] for fix in finding["fixes"])
+
+
+def test_cli_json_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (DATA / "rec-unfree-package-2.2x.txt").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["explain", "-", "--file", str(FIXTURE / "configuration.nix"), "--json", "--style", "concise"]) == 0
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["kind"], finding["line"], finding["column"], finding["option"]) == ("unfree-package", 30, 5, None)
+    assert finding["explanation"] == "`vscode-1.95.3` is unfree and not allowed"
+    assert [fix["title"] for fix in finding["fixes"]] == ["Allow unfree packages", "Remove `vscode`"]
 
 
 def test_cli_text_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import io
-
     data = (DATA / "rec-unfree-package-2.2x.txt").read_bytes()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["explain", "-", "--style", "concise"]) == 0
@@ -347,31 +315,32 @@ def test_cli_unreadable_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate")
 def test_cli_as_a_process_on_real_output(tmp_path: Path) -> None:
-    output = run_case(REAL["undefined-variable"], tmp_path / "case")
+    case = REAL["undefined-variable"]
+    config = prepare("undefined-variable", case, tmp_path / "case")
     log = tmp_path / "nix.log"
-    log.write_text(output)
-    result = subprocess.run([sys.executable, "-m", "nix_humanity_ls.cli", "explain", str(log), "--json"],
+    log.write_text(run_case("undefined-variable", case, tmp_path / "case"))
+    result = subprocess.run([sys.executable, "-m", "nix_humanity_ls.cli", "explain", str(log), "--file", str(config), "--json"],
                             capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
     (finding,) = json.loads(result.stdout)["findings"]
-    assert (finding["kind"], finding["line"], finding["column"]) == ("undefined-variable", 4, 34)
-
-
-RECORD_DIR = "/home/alice/nixerr"
+    assert (finding["kind"], finding["file"], finding["line"], finding["column"]) == ("undefined-variable", str(config), 4, 34)
+    assert "Write `pkgs.firefox`" in [fix["title"] for fix in finding["fixes"]]
 
 
 def record() -> None:
-    """Refresh tests/data/nix_errors/real-*.txt from the installed Nix, with the temporary directory replaced
-    by a fixed one so the copies do not change from run to run."""
+    """Refresh tests/data/nix_errors/real-*.txt from the installed Nix, with the case directory written as
+    /home/alice/nixerr/<name> so the copies do not change from run to run."""
     import tempfile
 
-    with tempfile.TemporaryDirectory() as temporary:
-        for name, case in sorted(REAL.items()):
+    for name, case in sorted(REAL.items()):
+        with tempfile.TemporaryDirectory() as temporary:
+            directory = Path(temporary) / name
+            prepare(name, case, directory)
             try:
-                output = run_case(case, Path(temporary) / name)
-            except pytest.skip.Exception:
+                output = run_case(name, case, directory)
+            except Unavailable:
                 continue
-            (DATA / f"real-{name}.txt").write_text(output.replace(temporary, RECORD_DIR))
+            (DATA / f"real-{name}.txt").write_text(output.replace(str(directory), f"{RECORD_DIR}/{name}"))
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["record"]:

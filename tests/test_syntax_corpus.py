@@ -210,9 +210,10 @@ KNOWN: dict[str, tuple[str, str]] = {
 
 
 def our_line(source: str) -> int | None:
-    """Line (1-based) of our first problem, None when we see none."""
+    """Line (1-based) of our first problem, None when we see none. Undefined variables are left out, as on
+    Nix's side (tests/test_scope_check.py compares those with Nix)."""
     doc = Document(URI, source)
-    problems = document_problems(doc)
+    problems = [p for p in document_problems(doc) if p.code != "undefined-variable"]
     return doc.line_of(problems[0].start) + 1 if problems else None
 
 

@@ -34,40 +34,50 @@ def variable_references(node: Node, name: str) -> Iterator[Node]:
             yield variable
 
 
-def _binds(scope: Node, name: str) -> bool:
-    """Does this `let … in`, `rec { … }` or function bind `name` for the expressions inside it?"""
+def binder(scope: Node, name: str) -> Node | None:
+    """Where this `let … in`, `rec { … }` or function binds `name` for the expressions inside it: the
+    argument's name (`{ pkgs, ... }:`, `args@{ … }:`, `x:`), the first attribute of a binding (`a` of
+    `a.b = …;`) or the inherited name; None when it does not."""
     if scope.type == "function_expression":
         universal = scope.child_by_field_name("universal")
         if universal is not None and text_of(universal) == name:
-            return True
+            return universal
         formals = scope.child_by_field_name("formals")
-        return formals is not None and any(
-            (f.child_by_field_name("name") is not None and text_of(f.child_by_field_name("name")) == name)
-            for f in formals.children_by_field_name("formal")
-        )
+        for formal in formals.children_by_field_name("formal") if formals is not None else ():
+            formal_name = formal.child_by_field_name("name")
+            if formal_name is not None and text_of(formal_name) == name:
+                return formal_name
+        return None
     if scope.type in ("let_expression", "rec_attrset_expression"):
         for binding_set in (c for c in scope.named_children if c.type == "binding_set"):
             for binding in binding_set.named_children:
                 if binding.type == "binding":
                     attrpath = binding.child_by_field_name("attrpath")
                     if attrpath is not None and (attrpath_names(attrpath) or ())[:1] == (name,):
-                        return True
+                        return attrpath.children_by_field_name("attr")[0]
                 elif binding.type in ("inherit", "inherit_from"):
                     attrs_node = binding.child_by_field_name("attrs")
-                    if attrs_node is not None and any(text_of(a) == name for a in attrs_node.named_children):
-                        return True
-    return False
+                    for attr in attrs_node.named_children if attrs_node is not None else ():
+                        if text_of(attr) == name:
+                            return attr
+    return None
 
 
 def is_bound(reference: Node, name: str) -> bool:
     """True when a function, `let` or `rec` set around `reference` binds `name`. A `with` does not count:
     `with lib;` does not provide `pkgs`, and Nix only finds out when it evaluates (an error then)."""
+    return definition(reference, name) is not None
+
+
+def definition(reference: Node, name: str) -> Node | None:
+    """The innermost place around `reference` that binds `name` (see `binder`), or None."""
     node = reference.parent
     while node is not None:
-        if _binds(node, name):
-            return True
+        found = binder(node, name)
+        if found is not None:
+            return found
         node = node.parent
-    return False
+    return None
 
 
 def unbound_names(doc: Document, names: Iterable[str] = MODULE_ARGUMENTS) -> list[str]:

@@ -1,7 +1,8 @@
 """Completion: the next segment of an option path where a binding's name is being typed (inside
-`services = {` → `openssh`, …; after `services.` → the same), and package names in package lists
-(`with pkgs; [ fi| ]`, `pkgs.fi|`). Options come from the user's indexed nixpkgs, or, without it, from the
-option paths our vocabulary knows. Documentation is looked up only when an item is shown (`resolve`)."""
+`services = {` → `openssh`, …; after `services.` → the same), an option's value where it is typed
+(`time.timeZone = "Eu|"`, see `value_completion`), and package names in package lists (`with pkgs; [ fi| ]`,
+`pkgs.fi|`). Options come from the user's indexed nixpkgs, or, without it, from the option paths our
+vocabulary knows. Documentation is looked up only when an item is shown (`resolve`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from tree_sitter import Node
 
 from ..syntax.document import Document
 from ..syntax.query import ATTRSET_TYPES, binding_path, sets_options, text_of
-from .hover import Sources, option_text, package_text
+from .hover import Sources, package_text
+from .option_explanation import option_text
+from .value_completion import STATE_VERSION, ValueSite, option_values, value_site
 
 MAX_ITEMS = 200
 _WORD = re.compile(rb"[A-Za-z0-9_'.-]*$")
@@ -20,23 +23,29 @@ _WORD = re.compile(rb"[A-Za-z0-9_'.-]*$")
 
 @attrs.frozen
 class Item:
-    label: str
-    kind: str  # option, group (more settings below it), package
+    label: str  # also the text inserted
+    kind: str  # option, group (more settings below it), package, value
     detail: str
     key: tuple[str, ...]  # what `resolve` explains: the option path, or ("pkgs", name)
+    documentation: str = ""  # shown at once (resolve adds nothing to an item that has it)
+    filter: str = ""  # what the typed text is matched against, when not the label (a quoted string's inside)
 
 
 @attrs.frozen
 class Completions:
-    start: int  # the typed part of the last segment, which an item replaces
+    start: int  # the typed part of the last segment (or value), which an item replaces
     end: int
     items: tuple[Item, ...]
+    incomplete: bool = False  # more would match: ask again as the user types on
 
 
 PLACEHOLDER = "nixHumanityCompletion"
 
 
 def complete(doc: Document, offset: int, sources: Sources) -> Completions | None:
+    site = value_site(doc, offset)
+    if site is not None:
+        return _values(site, sources)
     line_start = doc.line_starts[doc.line_of(offset)]
     word = _WORD.search(doc.source[line_start:offset])
     typed = word.group(0).decode() if word else ""
@@ -94,6 +103,28 @@ def _options(doc: Document, typed: str, start: int, offset: int, sources: Source
             kind = "group" if has_children and not is_option else "option"
             items.append(Item(name, kind, detail, prefix + (name,)))
     return Completions(offset - len(partial.encode()), offset, tuple(items[:MAX_ITEMS]))
+
+
+def _values(site: ValueSite, sources: Sources) -> Completions | None:
+    """The values option `site.path` takes that match what is typed (a time zone also by its city); strings
+    without quotes inside a string. `system.stateVersion` has one value, offered whatever is typed."""
+    values = option_values(site.path, sources, site.written)
+    typed = site.typed.lower() if site.path != STATE_VERSION else ""
+    items, by_city = [], []
+    for value in values:
+        if site.in_string and value.text is None:
+            continue
+        text = value.text if value.text is not None else value.nix
+        whole = text.lower().startswith(typed)
+        if not whole and not any(part.startswith(typed) for part in text.lower().split("/")[1:]):
+            continue
+        label = value.nix[1:-1] if site.in_string else value.nix
+        item = Item(label, "value", value.detail, site.path, value.documentation, text if label != text else "")
+        (items if whole else by_city).append(item)
+    items += by_city
+    if not items:
+        return None
+    return Completions(site.start, site.end, tuple(items[:MAX_ITEMS]), len(items) > MAX_ITEMS)
 
 
 def _children(path: tuple[str, ...], sources: Sources) -> list[tuple[str, bool, bool, str]]:

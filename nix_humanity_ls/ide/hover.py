@@ -3,7 +3,8 @@
 An option is recognised in any spelling: hovering `enable` in `services.openssh = { enable = true; };`
 explains `services.openssh.enable`; hovering `openssh` explains the set. The facts (type, default, example,
 description, where it is declared) come from the user's own nixpkgs when it is indexed; our short "in
-short" sentence comes from the bundled vocabulary. The `style` decides how much is shown.
+short" sentence comes from the bundled vocabulary. The `style` decides how much is shown (the words are
+written in `option_explanation`, which `nix-humanity explain-option` shares).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from tree_sitter import Node
 
 from ..knowledge.packages import PackageIndex
 from ..knowledge.vocabulary import Vocabulary
-from ..nixpkgs.records import OptionDecl, OptionIndex
+from ..nixpkgs.records import OptionIndex
 from ..syntax.document import Document
 from ..syntax.query import attrpath_names, binding_path, list_elements, sets_options, text_of
+from .option_explanation import option_text
 
 STYLES = ("friendly", "concise", "expert")
 
@@ -43,7 +45,7 @@ def hover(doc: Document, offset: int, sources: Sources, style: str = "friendly")
     node = doc.tree.root_node.descendant_for_byte_range(offset, offset)
     if node is None:
         return None
-    found = _option_at(doc, node)
+    found = option_at(doc, node)
     if found is not None:
         path, attr = found
         text = option_text(path, sources, style)
@@ -59,7 +61,7 @@ def hover(doc: Document, offset: int, sources: Sources, style: str = "friendly")
 # -- options ----------------------------------------------------------------------------------------------
 
 
-def _option_at(doc: Document, node: Node) -> tuple[tuple[str, ...], Node] | None:
+def option_at(doc: Document, node: Node) -> tuple[tuple[str, ...], Node] | None:
     """The option path up to the hovered segment of a binding's name, when the binding sets options."""
     attr = node
     while attr.parent is not None and attr.parent.type not in ("attrpath", "source_code") and attr.type != "binding":
@@ -75,61 +77,6 @@ def _option_at(doc: Document, node: Node) -> tuple[tuple[str, ...], Node] | None
     attrs_ = list(attrpath.children_by_field_name("attr"))
     index = next((i for i, a in enumerate(attrs_) if a.start_byte == attr.start_byte), len(attrs_) - 1)
     return full[: len(full) - len(names) + index + 1], attr
-
-
-def option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:
-    dotted = ".".join(path)
-    in_short = _in_short(path, sources.vocabulary)
-    options = sources.options
-    if options is not None:
-        rename = options.rename_for(path)
-        if rename is not None:
-            old = ".".join(rename.rename.old)
-            if rename.new_path is not None:
-                new = ".".join(rename.new_path)
-                return f"**{dotted}** is an old name: `{old}` became `{new}`. Use the new name."
-            return f"**{dotted}** no longer exists in NixOS. {rename.rename.message.strip()}"
-        declared = options.find(path)
-        if declared is not None:
-            return _declared_text(dotted, declared, in_short, sources.nixpkgs_root, style)
-        children = options.children(path)
-        if children:
-            names = ", ".join(f"`{c.name}`" for c in children[:12]) + (" …" if len(children) > 12 else "")
-            lead = f"**{dotted}** — {in_short}\n\n" if in_short else f"**{dotted}**\n\n"
-            return lead + f"A group of {len(children)} settings: {names}"
-    return f"**{dotted}** — {in_short}" if in_short else ""
-
-
-def _in_short(path: tuple[str, ...], vocabulary: Vocabulary) -> str:
-    """Our own one-sentence explanation, for the option a vocabulary entry switches on (or its set)."""
-    for feature in vocabulary.features:
-        first = feature.enable[0].path
-        if first == path or (len(first) > 1 and first[:-1] == path and first[-1] == "enable"):
-            return feature.summary
-    return ""
-
-
-def _declared_text(dotted: str, option: OptionDecl, in_short: str, root: Path | None, style: str) -> str:
-    where = f"{option.file}:{option.line}"
-    link = f"[{where}]({(root / option.file).as_uri()}#L{option.line})" if root is not None else f"`{where}`"
-    facts = [f"*Type:* `{option.type}`" if option.type else "", f"*Default:* `{option.default}`" if option.default else ""]
-    facts_line = " · ".join(f for f in facts if f)
-    description = option.description.strip()
-    if style == "concise":
-        first = in_short or description.split("\n", 1)[0]
-        return "\n\n".join(p for p in (f"**{dotted}** — {first}", facts_line) if p)
-    parts = [f"**{dotted}**" + (f" — {in_short}" if in_short and style == "friendly" else "")]
-    if description:
-        parts.append(description)
-    if facts_line:
-        parts.append(facts_line)
-    if option.example:
-        parts.append(f"*Example:* `{option.example}`")
-    if style == "expert":
-        parts.append(f"*Declared by* `{option.kind}` in {link}")
-    else:
-        parts.append(f"Declared in {link}")
-    return "\n\n".join(parts)
 
 
 # -- packages ---------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ _LONG_DIGITS = re.compile(rb"0{19,}")  # 19 digits or more may exceed INT_MAX
 _EXPONENT = re.compile(rb"0e")
 
 # How much of a path is static: every name, or a prefix followed by a dynamic or an unclear name.
-_STATIC, _DYNAMIC, _UNKNOWN = 0, 1, 2
+STATIC, DYNAMIC, _UNKNOWN = 0, 1, 2
 # What a name holds while Nix builds a set, as far as merging is concerned.
 _IMPLICIT, _LITERAL, _VALUE, _INHERITED = "implicit", "literal", "value", "inherited"
 
@@ -228,7 +228,7 @@ def _check_all(doc: Document) -> _State:
 
 def _recheck(state: _State, doc: Document) -> None:
     """Bring `state` from its old text to `doc`'s: keep what lies outside the changed region, redo the rest."""
-    edit = _Edit(*_changed_span(state.source, doc.source))
+    edit = _Edit(*changed_span(state.source, doc.source))
     low, high = _changed_region(state, doc, edit)
     state.units = _recheck_units(state.units, doc, edit, low, high)
     state.tokens = _recheck_tokens(state.tokens, doc, edit, low, high)
@@ -293,7 +293,7 @@ def _recheck_tokens(tokens: list[_Finding], doc: Document, edit: _Edit, low: int
     return kept + _scan_tokens(doc, scan_start, scan_end)
 
 
-def _changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
+def changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
     """(start, old end, new end) of the one region in which `old` and `new` differ."""
     limit = min(len(old), len(new))
     prefix = _common_length(limit, lambda a, b: old[a:b] == new[a:b])
@@ -497,8 +497,8 @@ def _defs_of(doc: Document, child: Node, base: int) -> list[_Def]:
             return []
         found = []
         for attr in names.children_by_field_name("attr"):
-            name, tail = _static_name(attr)
-            path = (name,) if tail == _STATIC else ()
+            name, tail = static_name(attr)
+            path = (name,) if tail == STATIC else ()
             found.append(_Def(child, base, attr.start_byte, attr.end_byte, path, tail, True, None))
         return found
     return []
@@ -519,17 +519,17 @@ def _static_path(attrpath: Node) -> tuple[tuple[str, ...], int]:
     """The static names of an attribute path, up to the first one that is dynamic or unclear."""
     raw = attrpath.text or b""
     if not any(mark in raw for mark in (b'"', b"$", b"#", b"/*", b"\\")):
-        return tuple(part.strip().decode("utf-8", "replace") for part in raw.split(b".")), _STATIC
+        return tuple(part.strip().decode("utf-8", "replace") for part in raw.split(b".")), STATIC
     names: list[str] = []
     for attr in attrpath.children_by_field_name("attr"):
-        name, tail = _static_name(attr)
-        if tail != _STATIC:
+        name, tail = static_name(attr)
+        if tail != STATIC:
             return tuple(names), tail
         names.append(name)
-    return tuple(names), _STATIC
+    return tuple(names), STATIC
 
 
-def _static_name(attr: Node) -> tuple[str, int]:
+def static_name(attr: Node) -> tuple[str, int]:
     """A name as Nix 2.8 reads it: `a`, `"a"` and `${"a"}` are the static name a; `${x}` and `"${x}"` are
     dynamic; `${''a''}` or a string made only of constant pieces is unclear (Nix versions differ)."""
     if attr.type == "interpolation":
@@ -540,11 +540,11 @@ def _static_name(attr: Node) -> tuple[str, int]:
             return "", _UNKNOWN
         if inner.type == "string_expression":
             name = attr_name(inner)
-            return (name, _STATIC) if name is not None else ("", _string_kind(inner))
-        return "", _UNKNOWN if inner.type == "indented_string_expression" else _DYNAMIC
+            return (name, STATIC) if name is not None else ("", _string_kind(inner))
+        return "", _UNKNOWN if inner.type == "indented_string_expression" else DYNAMIC
     name = attr_name(attr)
     if name is not None:
-        return name, _STATIC
+        return name, STATIC
     return "", _string_kind(attr) if attr.type == "string_expression" else _UNKNOWN
 
 
@@ -554,7 +554,7 @@ def _string_kind(string: Node) -> int:
         if part.type == "interpolation":
             inner = part.child_by_field_name("expression")
             if inner is None or inner.type not in ("string_expression", "indented_string_expression"):
-                return _DYNAMIC
+                return DYNAMIC
         elif part.type not in ("string_fragment", "escape_sequence"):
             return _UNKNOWN
     return _UNKNOWN
@@ -595,7 +595,7 @@ class _Simulation:
         return self.findings
 
     def _no_static_name(self, item: _Def, base: int, is_let: bool) -> None:
-        if item.tail != _DYNAMIC:
+        if item.tail != DYNAMIC:
             return
         if item.inherited:
             self._report(base + item.start, base + item.end, "dynamic-attribute",
@@ -606,7 +606,7 @@ class _Simulation:
 
     def _add(self, table: dict[str, _Slot], item: _Def, base: int, depth: int) -> None:
         path = item.path
-        walk = path[:-1] if item.tail == _STATIC else path
+        walk = path[:-1] if item.tail == STATIC else path
         for name in walk:
             slot = table.get(name)
             if slot is None:
@@ -618,7 +618,7 @@ class _Simulation:
             if inner is None:
                 return
             table = inner
-        if item.tail != _STATIC:
+        if item.tail != STATIC:
             return
         name = path[-1]
         slot = table.get(name)

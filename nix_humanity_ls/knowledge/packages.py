@@ -11,7 +11,7 @@ import bisect
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Protocol
 
@@ -93,17 +93,30 @@ def _variant_key(word: str) -> str:
 
 
 class PackageIndex:
-    """Package lookup over layered sources (earlier sources win for the same attribute)."""
+    """Package lookup over layered sources (earlier sources win for the same attribute).
 
-    def __init__(self, sources: Sequence[PackageSource]) -> None:
+    A `fallback` index is asked only for what these sources do not name: `find` answers from the fallback
+    when its own sources give no more than close spellings, and its close spellings come after ours. Requests
+    use it for the user's whole nixpkgs behind the bundled list, so "browser" keeps meaning our aliases while
+    "zellij" is found too. It may be given as a function, called on first need (the CLI reads the user's
+    nixpkgs only for a word the bundled list does not know). `names` and `names_starting` list the own
+    sources only."""
+
+    def __init__(self, sources: Sequence[PackageSource],
+                 fallback: PackageIndex | Callable[[], PackageIndex | None] | None = None) -> None:
         self.sources = tuple(sources)
+        self._fallback = fallback
+
+    @functools.cached_property
+    def fallback(self) -> PackageIndex | None:
+        return self._fallback() if callable(self._fallback) else self._fallback
 
     def get(self, attr: str) -> Package | None:
         for source in self.sources:
             found = source.get(attr)
             if found is not None:
                 return found
-        return None
+        return self.fallback.get(attr) if self._fallback is not None and self.fallback is not None else None
 
     @functools.cached_property
     def _tables(self) -> tuple[dict[str, Package], dict[str, list[str]], dict[str, list[str]]]:
@@ -121,6 +134,16 @@ class PackageIndex:
     def find(self, word: str, limit: int = 5) -> list[PackageMatch]:
         """What `word` may name, best first: an exact attribute wins alone; otherwise aliases and spelling
         variants; otherwise close spellings (a typo), ranked by similarity."""
+        found = self._find(word, limit)
+        if self._fallback is None or (found and found[0].how != "close") or self.fallback is None:
+            return found
+        more = self.fallback.find(word, limit)
+        if more and more[0].how != "close":
+            return more
+        ours = {m.package.attr for m in found}
+        return (found + [m for m in more if m.package.attr not in ours])[:limit]
+
+    def _find(self, word: str, limit: int) -> list[PackageMatch]:
         by_attr, aliases, variants = self._tables
         word = word.strip()
         if word in by_attr:

@@ -152,6 +152,12 @@ class Vocabulary:
     def all_words(self) -> list[str]:
         return sorted(self._by_word)
 
+    def option_paths(self) -> list[str]:
+        """Every option path the vocabulary sets (switching features on or off) or renames to, dotted."""
+        paths = {".".join(s.path) for f in self.features for s in (*f.enable, *f.disable)}
+        paths.update(self.renamed.values())
+        return sorted(paths)
+
 
 @functools.cache
 def bundled_vocabulary() -> Vocabulary:

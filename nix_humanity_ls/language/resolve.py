@@ -239,7 +239,7 @@ def _resolve_port(intent: Intent, knowledge: Knowledge) -> Resolution:
 
 
 @functools.cache
-def _zones() -> tuple[str, ...]:
+def time_zones() -> tuple[str, ...]:
     """Time zone names from the system's zone database (empty when there is none)."""
     if not os.path.isdir(ZONEINFO):
         return ()
@@ -255,7 +255,7 @@ def _zones() -> tuple[str, ...]:
 def _timezones(value: str) -> list[str] | None:
     """Zones a name may mean: `europe/berlin` → [Europe/Berlin]; a city alone, `new york` → [America/New_York];
     several when the city name is not unique. None when the system has no zone database to check against."""
-    zones = _zones()
+    zones = time_zones()
     if not zones:
         return None
     wanted = value.strip().replace(" ", "_").lower()

@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from ..edits.text_edit import TextEdit
 from ..ide.folding import Fold
-from ..ide.problem import Problem
+from ..ide.problem import Problem, QuickFix
 from ..ide.symbols import Symbol
 from ..syntax.document import Change, Document, Position, PositionEncoding
 
@@ -43,6 +43,11 @@ def offset(doc: Document, value: types.Position, enc: PositionEncoding) -> int:
 def lsp_range(doc: Document, start: int, end: int, enc: PositionEncoding) -> types.Range:
     a, b = doc.position_at(start, enc), doc.position_at(end, enc)
     return types.Range(types.Position(a.line, a.character), types.Position(b.line, b.character))
+
+
+def location(doc: Document, start: int, end: int, enc: PositionEncoding) -> types.Location:
+    """A byte range of `doc` (the asked document or another file the core read) as an LSP location."""
+    return types.Location(doc.uri, lsp_range(doc, start, end, enc))
 
 
 def diagnostic(doc: Document, problem: Problem, enc: PositionEncoding) -> types.Diagnostic:
@@ -113,26 +118,39 @@ def code_action(
     )
 
 
+def fix_action(doc: Document, problem: Problem, fix: QuickFix, enc: PositionEncoding) -> types.CodeAction:
+    """A problem's quick fix, carrying the diagnostic it resolves."""
+    action = code_action(doc, fix.title, fix.edits, fix.preferred, enc)
+    action.diagnostics = [diagnostic(doc, problem, enc)]
+    return action
+
+
 _COMPLETION_KINDS = {
     "option": types.CompletionItemKind.Property,
     "group": types.CompletionItemKind.Module,
     "package": types.CompletionItemKind.Value,
+    "value": types.CompletionItemKind.EnumMember,
 }
 
 
 def completion_list(doc: Document, found: Completions, enc: PositionEncoding) -> types.CompletionList:
-    """Items that replace the typed part of the last segment; documentation comes on resolve."""
+    """Items that replace the typed part of the last segment (or value); documentation comes on resolve,
+    unless an item carries it. Values keep the order the core gives them (`true` before `false`)."""
     replace = lsp_range(doc, found.start, found.end, enc)
     return types.CompletionList(
-        is_incomplete=False,
+        is_incomplete=found.incomplete,
         items=[
             types.CompletionItem(
                 label=item.label,
                 kind=_COMPLETION_KINDS[item.kind],
                 detail=item.detail or None,
+                documentation=types.MarkupContent(types.MarkupKind.Markdown, item.documentation)
+                if item.documentation else None,
+                filter_text=item.filter or None,
+                sort_text=f"{number:05d}" if item.kind == "value" else None,
                 text_edit=types.TextEdit(replace, item.label),
                 data={"key": list(item.key)},
             )
-            for item in found.items
+            for number, item in enumerate(found.items)
         ],
     )

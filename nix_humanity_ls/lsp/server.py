@@ -12,13 +12,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from .. import __version__
+from ..edits.text_edit import apply_edits
 from ..ide.folding import folding_ranges
 from ..ide.selection import selection_chain
 from ..ide.symbols import document_symbols
 from ..syntax.document import Document, PositionEncoding
 from ..syntax.store import StaleVersion, UnknownDocument
 from ..workspace import Workspace
-from . import convert
+from . import convert, rebuild_commands
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,13 @@ class NixHumanityServer(LanguageServer):
         doc = self.core.documents.get(uri)
         encoding = self.encoding
         diagnostics = [convert.diagnostic(doc, problem, encoding) for problem in self.core.problems(uri, rules)]
+        diagnostics += rebuild_commands.diagnostics(self, doc)  # the last build's findings in this file
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
         )
 
     def configure(self, raw: object) -> None:
-        before = self.core.settings.nixpkgs_path
+        before = (self.core.settings.nixpkgs_path, self.core.settings.evaluation)
         update = self.core.configure(raw)
         logging.getLogger("nix_humanity_ls").setLevel(update.settings.log_level.name)
         for key in update.unknown:
@@ -81,7 +83,7 @@ class NixHumanityServer(LanguageServer):
             )
         for uri in self.core.documents.uris():
             self.publish(uri)
-        if self.core.settings.nixpkgs_path != before and self.core.nixpkgs is not None:
+        if (self.core.settings.nixpkgs_path, self.core.settings.evaluation) != before and self.core.nixpkgs is not None:
             asyncio.get_running_loop().create_task(self.load_nixpkgs())
 
     async def load_nixpkgs(self) -> None:
@@ -90,16 +92,40 @@ class NixHumanityServer(LanguageServer):
         folders = [f.uri.removeprefix("file://") for f in self.workspace.folders.values()] or (
             [self.workspace.root_path] if self.workspace.root_path else []
         )
+        loop = asyncio.get_running_loop()
+        indexed_before = self.core.static_index is not None
+
+        def evaluated(said: str, merged: bool) -> None:  # from the evaluation's thread, later
+            loop.call_soon_threadsafe(self.options_evaluated, said, merged)
+
         try:
-            said = await asyncio.to_thread(self.core.load_nixpkgs, folders)
+            said = await asyncio.to_thread(self.core.load_nixpkgs, folders, evaluated)
         except Exception as error:  # a broken tree or cache must never take the server down
             log.exception("indexing nixpkgs failed")
             said = f"indexing nixpkgs failed ({error}); only the bundled knowledge is used"
         log.info("nixpkgs: %s", said)
         self.window_log_message(types.LogMessageParams(types.MessageType.Info, f"nixpkgs: {said}"))
+        if not indexed_before and self.core.static_index is None:
+            return  # no index before or now: every document's problems are what they were
+        for uri in self.core.documents.uris():  # option and package checks need the index: show them now
+            self.publish(uri)
+
+    def options_evaluated(self, said: str, merged: bool) -> None:
+        """The evaluated options arrived (`merged`: the index now holds them) or could not be had; open
+        documents are checked again against the complete index."""
+        if merged:
+            log.info("nixpkgs: %s", said)
+            self.window_log_message(types.LogMessageParams(types.MessageType.Info, f"nixpkgs: {said}"))
+            for uri in self.core.documents.uris():
+                self.publish(uri)
+        else:
+            log.warning("nixpkgs: %s; the static index stays in use", said)
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Warning, f"nixpkgs: {said}; the static index stays in use"))
 
 
 server = NixHumanityServer()
+rebuild_commands.register(server)
 
 
 @server.feature(types.INITIALIZE)
@@ -132,7 +158,7 @@ def hover(ls: NixHumanityServer, params: types.HoverParams) -> types.Hover | Non
 
 
 @server.feature(
-    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."], resolve_provider=True)
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", '"'], resolve_provider=True)
 )
 def completion(ls: NixHumanityServer, params: types.CompletionParams) -> types.CompletionList | None:
     from ..ide.completion import complete  # loads the knowledge on first use
@@ -145,6 +171,17 @@ def completion(ls: NixHumanityServer, params: types.CompletionParams) -> types.C
     return convert.completion_list(doc, found, encoding)
 
 
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def goto_definition(ls: NixHumanityServer, params: types.DefinitionParams) -> list[types.Location]:
+    """Options → their declaration in the user's nixpkgs; variables → what binds them in the same file."""
+    from ..ide.definition import definitions
+
+    doc = ls.document(params.text_document.uri)
+    encoding = ls.encoding
+    found = definitions(doc, convert.offset(doc, params.position, encoding), ls.core.hover_sources())
+    return [convert.location(target.document, target.start, target.end, encoding) for target in found]
+
+
 @server.feature(types.COMPLETION_ITEM_RESOLVE)
 def completion_resolve(ls: NixHumanityServer, item: types.CompletionItem) -> types.CompletionItem:
     from ..ide.completion import documentation
@@ -152,7 +189,7 @@ def completion_resolve(ls: NixHumanityServer, item: types.CompletionItem) -> typ
     key = item.data.get("key") if isinstance(item.data, dict) else None
     if isinstance(key, list) and all(isinstance(part, str) for part in key):
         text = documentation(tuple(key), ls.core.hover_sources(), ls.core.settings.explanation_style.value)
-        if text:
+        if text and item.documentation is None:
             item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
     return item
 
@@ -191,6 +228,7 @@ def did_change(ls: NixHumanityServer, params: types.DidChangeTextDocumentParams)
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: NixHumanityServer, params: types.DidSaveTextDocumentParams) -> None:
     uri = params.text_document.uri
+    rebuild_commands.build_on_save(ls, uri)  # only with `rebuild.buildOnSave`: a configuration is code
     if not ls.core.wants_nix_check(uri):
         return
     doc = ls.core.documents.get(uri)
@@ -233,22 +271,30 @@ def selection_range(ls: NixHumanityServer, params: types.SelectionRangeParams) -
     types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
 )
 async def code_action(ls: NixHumanityServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Quick fixes for request comments in the range. Each proposed text is also shown to Nix's parser
-    (in worker threads, side by side); one Nix rejects is not offered."""
+    """The fixes of the problems shown in the range (each with its diagnostic), then quick fixes for request
+    comments there. Each proposed text is also shown to Nix's parser (in worker threads, side by side); one
+    Nix rejects is not offered."""
     from ..ide.request_actions import request_actions  # the request machinery loads on first use
 
     doc = ls.document(params.text_document.uri)
     encoding = ls.encoding
     start = convert.offset(doc, params.range.start, encoding)
     end = convert.offset(doc, params.range.end, encoding)
-    actions = request_actions(doc, start, end, ls.core.knowledge())
-    verdicts = await asyncio.gather(*(asyncio.to_thread(ls.core.nix_rejection, doc.source, a.new) for a in actions))
-    for action, verdict in zip(actions, verdicts):
+    fixes = [(problem, fix) for problem in ls.core.problems(doc.uri) if problem.start <= end and start <= problem.end
+             for fix in problem.fixes]
+    requests = request_actions(doc, start, end, ls.core.knowledge())
+    proposed = [apply_edits(doc.source, fix.edits) for _, fix in fixes] + [action.new for action in requests]
+    verdicts = await asyncio.gather(*(asyncio.to_thread(ls.core.nix_rejection, doc.source, new) for new in proposed))
+    titles = [fix.title for _, fix in fixes] + [action.title for action in requests]
+    for title, verdict in zip(titles, verdicts):
         if verdict is not None:
-            log.warning("not offering %r: Nix rejects the result (%s)", action.title, verdict)
-    return [
+            log.warning("not offering %r: Nix rejects the result (%s)", title, verdict)
+    actions = [convert.fix_action(doc, problem, fix, encoding) for (problem, fix), verdict in zip(fixes, verdicts)
+               if verdict is None]
+    actions += rebuild_commands.code_actions(ls, doc, start, end)  # fixes of the last build's findings
+    return actions + [
         convert.code_action(doc, action.title, action.edits, action.preferred, encoding)
-        for action, verdict in zip(actions, verdicts)
+        for action, verdict in zip(requests, verdicts[len(fixes):])
         if verdict is None
     ]
 

@@ -12,6 +12,9 @@ and zlib level 1 shrinks 6 MB to under 2 MB for about 20 ms. Because marshal is 
 the header carries a BLAKE2 digest of the payload, checked before anything is decoded. A missing, truncated,
 corrupt, foreign or older file is a cache miss with a log line, never an error; writes go to a temporary file
 renamed over the old one, so a reader never sees half a file.
+
+The evaluated options (`evaluated.py`) are kept the same way, in a folder of their own beside this one
+(`load_plain`, `save_plain`).
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ import os
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .records import StaticIndex
 from .static_index import build_static_index
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FORMAT_VERSION = 1
 MAGIC = "nix-humanity-nixpkgs-index"
@@ -96,24 +102,35 @@ def cache_path(key: str, directory: Path | None = None) -> Path:
 
 def load_index(key: str, directory: Path | None = None) -> StaticIndex | None:
     """The index cached for `key`, or None (logged) when there is none or it cannot be used."""
+    return load_plain(key, directory or cache_dir(), StaticIndex.from_plain, "nixpkgs index")
+
+
+def save_index(index: StaticIndex, key: str, directory: Path | None = None) -> Path | None:
+    """Write `index` for `key` atomically; the path, or None (logged) when it could not be written."""
+    return save_plain(index.to_plain(), key, directory or cache_dir(), "nixpkgs index")
+
+
+def load_plain(key: str, directory: Path, convert: Callable[[Any], T], what: str) -> T | None:
+    """What was saved for `key` in `directory`, made into a record by `convert`; None (logged, naming it as
+    `what`) when there is nothing or it cannot be used. An exception in `convert` counts as damage too."""
     path = cache_path(key, directory)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except FileNotFoundError:
-        log.info("no cached nixpkgs index for %s yet", key)
+        log.info("no cached %s for %s yet", what, key)
         return None
     except OSError as error:
-        log.warning("cannot read the cached nixpkgs index %s (%s); rebuilding it", path, error.strerror or error)
+        log.warning("cannot read the cached %s %s (%s); rebuilding it", what, path, error.strerror or error)
         return None
     try:
-        return _decode(data, key)
+        return convert(_decode(data, key))
     except Exception as error:  # noqa: BLE001 - any damage at all means: rebuild
-        log.warning("the cached nixpkgs index %s cannot be used (%s); rebuilding it", path, error)
+        log.warning("the cached %s %s cannot be used (%s); rebuilding it", what, path, error)
         return None
 
 
-def _decode(data: bytes, key: str) -> StaticIndex:
+def _decode(data: bytes, key: str) -> Any:
     end = data.find(b"\n")
     if end < 0:
         raise ValueError("no header")
@@ -127,13 +144,14 @@ def _decode(data: bytes, key: str) -> StaticIndex:
     payload = data[end + 1 :]
     if len(payload) != header.get("size") or hashlib.blake2b(payload).hexdigest() != header.get("digest"):
         raise ValueError("truncated or damaged")
-    return StaticIndex.from_plain(marshal.loads(zlib.decompress(payload)))
+    return marshal.loads(zlib.decompress(payload))
 
 
-def save_index(index: StaticIndex, key: str, directory: Path | None = None) -> Path | None:
-    """Write `index` for `key` atomically; the path, or None (logged) when it could not be written."""
+def save_plain(plain: Any, key: str, directory: Path, what: str) -> Path | None:
+    """Write `plain` (nested tuples of str, int, bool and None) for `key` atomically; the path, or None
+    (logged) when it could not be written."""
     path = cache_path(key, directory)
-    payload = zlib.compress(marshal.dumps(index.to_plain()), 1)
+    payload = zlib.compress(marshal.dumps(plain), 1)
     header = {"magic": MAGIC, "format": FORMAT_VERSION, "marshal": marshal.version, "python": sys.version.split()[0],
               "key": key, "size": len(payload), "digest": hashlib.blake2b(payload).hexdigest()}
     temporary = None
@@ -145,7 +163,7 @@ def save_index(index: StaticIndex, key: str, directory: Path | None = None) -> P
             handle.write(payload)
         os.replace(temporary, path)
     except OSError as error:
-        log.warning("could not cache the nixpkgs index in %s: %s", path.parent, error.strerror or error)
+        log.warning("could not cache the %s in %s: %s", what, path.parent, error.strerror or error)
         if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
         return None

@@ -40,6 +40,7 @@ class NixpkgsLocation:
     revision: str | None  # a git revision when one is known (flake lock, `.git-revision` of a channel)
     source: str | None  # flake, nix-instantiate, NIX_PATH or setting
     explanation: str  # for the log and `nix-humanity doctor`: what is used, and why not the others
+    flake: Path | None = None  # the folder whose flake.lock named it, when it came from a flake
 
 
 def locate_nixpkgs(
@@ -55,7 +56,7 @@ def locate_nixpkgs(
     environ = os.environ if environ is None else environ
     notes: list[str] = []
     folders = [Path(f) for f in workspace_folders] + ([etc_nixos] if etc_nixos is not None else [])
-    found = _from_flakes(folders, store_dir, notes)
+    found, flake = _from_flakes(folders, store_dir, notes)
     if found is None:
         found = _from_nix_instantiate(nix_instantiate, timeout, environ, store_dir, notes)
     if found is None:
@@ -67,7 +68,8 @@ def locate_nixpkgs(
                                "No nixpkgs found: " + "; ".join(notes) + ". Only the bundled knowledge is used.")
     path, source, how, key, revision = found
     not_used = f" Not used: {'; '.join(notes)}." if notes else ""
-    return NixpkgsLocation(path, key, revision, source, f"Using nixpkgs at {path}, {how}.{not_used}")
+    return NixpkgsLocation(path, key, revision, source, f"Using nixpkgs at {path}, {how}.{not_used}",
+                           flake if source == "flake" else None)
 
 
 # -- flakes --------------------------------------------------------------------------------------------------
@@ -75,9 +77,9 @@ def locate_nixpkgs(
 Found = tuple[Path, str, str, str | None, str | None]  # path, source, how it was found, key, revision
 
 
-def _from_flakes(folders: list[Path], store_dir: str, notes: list[str]) -> Found | None:
+def _from_flakes(folders: list[Path], store_dir: str, notes: list[str]) -> tuple[Found | None, Path | None]:
+    """The nixpkgs the first usable flake locks, and that flake's folder."""
     looked = []
-    found = None
     for folder in dict.fromkeys(folders):
         if not (folder / "flake.nix").is_file():
             looked.append(str(folder))
@@ -85,9 +87,11 @@ def _from_flakes(folders: list[Path], store_dir: str, notes: list[str]) -> Found
         found = _from_flake_lock(folder, store_dir, notes)
         if found is not None:
             break
+    else:
+        found, folder = None, None
     if looked:
         notes.insert(0, f"no flake.nix in {', '.join(looked)}")
-    return found
+    return found, folder
 
 
 def _from_flake_lock(folder: Path, store_dir: str, notes: list[str]) -> Found | None:

@@ -23,17 +23,23 @@ class WorkerFailed(Exception):
     """A worker could not be started, failed, timed out or answered something unreadable."""
 
 
+def worker_environment() -> tuple[dict[str, str], str]:
+    """The environment and working folder for `python -m nix_humanity_ls.…` in a child process, so that the
+    child imports this very package (`-m` looks in the working folder first: make that this package's home)."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    return env, package_parent
+
+
 def start_workers(root: str, count: int) -> list[subprocess.Popen[bytes]]:
     """Start `count` workers on `root` (an absolute path); each reads its own share."""
-    package_parent = str(Path(__file__).resolve().parents[2])  # so the worker imports this very package
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    env, cwd = worker_environment()
     started: list[subprocess.Popen[bytes]] = []
     try:
         for index in range(count):
             started.append(subprocess.Popen(
                 [sys.executable, "-m", __name__, root, str(index), str(count)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                cwd=package_parent,  # `-m` looks in the working folder first: make that this package's home
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
             ))
     except OSError as error:
         stop_workers(started)

@@ -4,6 +4,21 @@ A backend (`python-module`, `nixos-rebuild` or `nix`) never runs anything itself
 argv of one child process (`Launch`). One runner starts that child in its own process group, reads its
 output as it comes (nix's `internal-json` log on stderr, the bridge's JSON lines on stdout), turns it into
 `Event`s and can stop the whole group. So progress, cancel, timeouts and logs work the same for all three.
+
+The bridge (the `python-module` backend's child, `Launch.bridge`) writes one JSON object per line on stdout,
+each with an `"event"` key; anything else it needs to say goes to stderr, where nix's own log also arrives:
+
+* `{"event": "progress", "message": "activating the configuration", "percentage": null}` → a `Progress`;
+* `{"event": "log", "message": "building the system configuration..."}` → a `LogLine`, and part of
+  `Result.stderr` (what nixos-rebuild itself would have printed);
+* `{"event": "result", "path": "/nix/store/…" | null, "data": <any JSON>}` → `Result.store_path` and
+  `Result.data` (e.g. the generations list for list-generations);
+* `{"event": "error", "type": "CalledProcessError", "returncode": 1, "cmd": ["nix-build", …], "message": ""}`:
+  the operation failed. `message` is set only when the failure has words nix did not already print on stderr
+  (`NixOSRebuildError`, a missing binary, a signature the bridge does not know); it is added to
+  `Result.stderr` as `error: <message>`. The bridge exits non-zero after it.
+
+Lines that are not JSON objects with an `"event"` are kept as plain output.
 """
 
 from __future__ import annotations
@@ -67,6 +82,7 @@ class Plan:
     generation: int | None = None  # rollback to this generation rather than the previous one
     elevate: tuple[str, ...] = ()  # prefix that gains root ("sudo", "-n" / "run0" / "pkexec"), empty as root
     nix_flags: tuple[str, ...] = ()  # passed through to nix (e.g. "--show-trace", "--option", "x", "y")
+    profile_name: str | None = None  # nixos-rebuild's --profile-name; None is the "system" profile
 
 
 @attrs.frozen
@@ -78,6 +94,7 @@ class Launch:
     env: Mapping[str, str] = attrs.field(factory=dict)  # added to the inherited environment
     json_log: bool = True  # stderr carries nix's internal-json log (`@nix {...}` lines)
     bridge: bool = False  # stdout carries the bridge's JSON lines rather than a store path
+    cwd: str | None = None  # run here; a `result` link the child makes here during the run names the result
 
 
 class Backend(Protocol):
@@ -122,6 +139,8 @@ class Result:
     cancelled: bool = False
     timed_out: bool = False
     stderr: str = ""
+    stdout: str = ""  # what the child printed on stdout (without the bridge's JSON lines)
+    data: object = None  # the bridge's `result` data, when it sent any
 
 
 Event = Progress | LogLine | Result

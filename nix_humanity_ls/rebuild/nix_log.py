@@ -1,5 +1,7 @@
 """Reading Nix's output into messages: plain text from Nix 2.8 through current, and `--log-format
-internal-json` lines (`@nix {...}`), in the same stream or apart.
+internal-json` lines (`@nix {...}`), in the same stream or apart. In internal-json, `msg` events are the
+messages, and a builder's output lines (`result` events of type 101) are read like the lines a plain build log
+prints before its error.
 
 Nix prints one error as a block: a first line starting `error:` (or `warning:`/`trace:`) and indented
 continuation lines holding positions (`at FILE:L:C:`), code frames and, with newer Nix or `--show-trace`,
@@ -51,15 +53,32 @@ def read_messages(text: str) -> list[NixMessage]:
     plain: list[str] = []
     for line in text.splitlines():
         if line.startswith("@nix "):
+            log_line = _json_log_line(line[5:])
+            if log_line is not None:
+                plain.append(strip_ansi(log_line))  # a builder's output: the log tail of a failure after it
+                continue
             found = _json_message(line[5:])
             if found is not None:
-                messages.extend(_plain_messages(plain))
+                before, context = _plain_messages(plain)
+                messages.extend(before)
                 plain = []
-                messages.append(found)
+                messages.append(attrs.evolve(found, context=context))
             continue
         plain.append(strip_ansi(line.rstrip("\r")))
-    messages.extend(_plain_messages(plain))
+    messages.extend(_plain_messages(plain)[0])
     return messages
+
+
+def _json_log_line(payload: str) -> str | None:
+    """The text of a `{"action":"result","type":101,"fields":["line"]}` event (resBuildLogLine)."""
+    if '"type":101' not in payload.replace(" ", ""):
+        return None
+    try:
+        event = json.loads(payload)
+    except json.JSONDecodeError:
+        return None
+    fields = event.get("fields") if isinstance(event, dict) and event.get("action") == "result" else None
+    return str(fields[0]) if isinstance(fields, list) and fields and event.get("type") == 101 else None
 
 
 _JSON_LEVELS = {0: "error", 1: "warning", 2: "warning"}  # lvlError, lvlWarn, lvlNotice
@@ -95,7 +114,8 @@ def _json_message(payload: str) -> NixMessage | None:
     )
 
 
-def _plain_messages(lines: list[str]) -> list[NixMessage]:
+def _plain_messages(lines: list[str]) -> tuple[list[NixMessage], tuple[str, ...]]:
+    """The messages in plain lines, and the lines after the last one (the context of what comes next)."""
     found: list[NixMessage] = []
     context: list[str] = []
     block: list[str] | None = None
@@ -117,7 +137,8 @@ def _plain_messages(lines: list[str]) -> list[NixMessage]:
                 context.append(line)
     if block is not None:
         found.append(_parse_block(block, tuple(context)))
-    return found
+        context = []
+    return found, tuple(context)
 
 
 def _parse_block(block: list[str], context: tuple[str, ...] = ()) -> NixMessage:

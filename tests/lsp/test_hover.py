@@ -10,7 +10,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import lsp_position, open_document, server_config, start_session
+from tests.conftest import lsp_position, open_document, server_config, start_with_nixpkgs
 from tests.nixpkgs_fixture import SSHD, line_of, write_tree
 
 TREE = write_tree(Path(tempfile.mkdtemp(prefix="nix-humanity-hover-nixpkgs-")))
@@ -30,11 +30,7 @@ URI = "file:///tmp/nix-humanity-hover/configuration.nix"
 
 @pytest_lsp.fixture(scope="module", config=server_config(NIX_PATH=""))
 async def client(lsp_client: LanguageClient):
-    await start_session(lsp_client, initialization_options={"nixHumanity": {"nixpkgsPath": str(TREE)}})
-    for _ in range(50):  # the index is built in the background; the server says when it is ready
-        await lsp_client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
-        if any(m.message.startswith("nixpkgs:") for m in lsp_client.log_messages):
-            break
+    await start_with_nixpkgs(lsp_client, TREE)
     await open_document(lsp_client, URI, CONFIG)
     yield
     await lsp_client.shutdown_session()
@@ -64,7 +60,8 @@ async def test_nested_spelling_explains_the_full_option(client: LanguageClient):
 
 async def test_type_and_default_and_the_set_itself(client: LanguageClient):
     ports = (await _hover(client, "ports = [")).contents.value
-    assert "*Type:* `types.listOf types.port`" in ports and "*Default:* `[ 22 ]`" in ports
+    assert "It takes a list of port numbers from 0 to 65535 (`types.listOf types.port`)." in ports
+    assert "When you leave it out, it is `[ 22 ]`." in ports and "services.openssh.ports = [ 22 ];" in ports
     group = (await _hover(client, "openssh = {")).contents.value
     assert group.startswith("**services.openssh**") and "`enable`" in group and "`ports`" in group
 
@@ -87,3 +84,12 @@ async def test_nothing_for_plain_values_and_concise_style(client: LanguageClient
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     text = (await _hover(client, "enable = true")).contents.value
     assert "Declared in" not in text and text.startswith("**services.openssh.enable** — ")
+    assert "\n" not in text and text.endswith("· `types.bool`")  # one line, with the type
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"nixHumanity": {"explanationStyle": "expert", "nixpkgsPath": str(TREE)}})
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    text = (await _hover(client, "enable = true")).contents.value
+    line = line_of(SSHD, "enable = lib.mkEnableOption")
+    assert text.startswith("**services.openssh.enable** `types.bool`") and "- default: `false`" in text
+    assert f"- declared by `mkEnableOption` in [nixos/modules/services/networking/ssh/sshd.nix:{line}]" in text

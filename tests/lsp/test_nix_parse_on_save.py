@@ -1,9 +1,10 @@
 """Nix's own parser on save, over stdio against the real server and the real `nix-instantiate`.
 
 On textDocument/didSave the server asks `nix-instantiate --parse` about a document tree-sitter accepts and
-publishes Nix's problem. The document used forgets `pkgs` in the module's parameters: the grammar and our
-live checks accept it, Nix rejects it at parse time (`undefined variable`). A duplicated option is caught
-live by our own checks; after a save it must still show once, not again in Nix's words.
+publishes Nix's problem. The document used names an attribute `${''a''}` and then `a`: whether `${''a''}` is
+a static name differs between Nix versions, so our live checks stay quiet, and Nix 2.8 rejects the second
+definition at parse time. A duplicated option is caught live by our own checks; after a save it must still
+show once, not again in Nix's words.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from pytest_lsp import LanguageClient
 from tests.conftest import open_document, send_changes
 
 BASE = "file:///tmp/nix-humanity-save-test"
-# `pkgs` is used but not a parameter. Non-ASCII text before it on its line makes the UTF-16 column (41)
-# differ from Nix's byte column (42).
-FORGOT_PKGS = "{ config, ... }:\n{\n  # café ☕\n  environment.systemPackages = [ /* é */ pkgs.vim ];\n}\n"
-PKGS_RANGE = types.Range(types.Position(3, 41), types.Position(3, 45))
+# `a` is defined twice as Nix 2.8 reads `${''a''}`. Non-ASCII text before the second one on its line makes the
+# UTF-16 column (10) differ from Nix's byte column (11).
+NIX_ONLY = "{\n  # café ☕\n  ${''a''} = true;\n  /* é */ a = false;\n}\n"
+SECOND_A = types.Range(types.Position(3, 10), types.Position(3, 11))
 TWICE = "{\n  services.openssh.enable = true;\n  services.openssh.enable = false;\n}\n"
 
 pytestmark = pytest.mark.skipif(shutil.which("nix-instantiate") is None, reason="nix-instantiate is not on PATH")
@@ -59,20 +60,19 @@ def _from_nix(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
 
 
 async def test_nix_problem_appears_on_save_and_goes_when_fixed(client: LanguageClient):
-    uri = f"{BASE}/forgot-pkgs.nix"
-    doc = await open_document(client, uri, FORGOT_PKGS)
+    uri = f"{BASE}/nix-only.nix"
+    doc = await open_document(client, uri, NIX_ONLY)
     assert len(client.diagnostics[uri]) == 0, "tree-sitter and the live checks accept this file"
 
     await _save(client, uri)
     (diagnostic,) = client.diagnostics[uri]
     assert diagnostic.source == "nix-instantiate"
-    assert diagnostic.message == "undefined variable `pkgs`"
-    assert diagnostic.code == "undefined-variable"
+    assert diagnostic.message == "attribute `a` already defined on line 3"
     assert diagnostic.severity == types.DiagnosticSeverity.Error
-    assert diagnostic.range == PKGS_RANGE
+    assert diagnostic.range == SECOND_A
 
-    start = doc.text.index("...")
-    await send_changes(client, doc, [doc.edit(start, start, "pkgs, ")])  # { config, pkgs, ... }:
+    start = doc.text.index("a = false")
+    await send_changes(client, doc, [doc.edit(start, start + 1, "b")])  # b = false;
     assert len(client.diagnostics[uri]) == 0, "Nix's verdict was about the old text"
     await _save(client, uri)
     assert len(client.diagnostics[uri]) == 0, "Nix accepts the fixed text"
@@ -99,14 +99,15 @@ async def test_no_nix_problem_when_disabled(client: LanguageClient):
     `off` before both would have been published too. (Last in the module: it changes a setting.)"""
     off, on = f"{BASE}/saved-while-off.nix", f"{BASE}/saved-while-on.nix"
     await _configure(client, False)
-    await open_document(client, off, FORGOT_PKGS)
+    await open_document(client, off, NIX_ONLY)
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(off)))
 
     await _configure(client, True)
     await _published_for(client, off)  # a settings change republishes every open document
     assert len(client.diagnostics[off]) == 0
-    await open_document(client, on, FORGOT_PKGS)
+    await open_document(client, on, NIX_ONLY)
     await _save(client, on)
     await _save(client, on)
-    assert [d.message for d in _from_nix(client, on)] == ["undefined variable `pkgs`"], "control: Nix runs when on"
+    assert [d.message for d in _from_nix(client, on)] == ["attribute `a` already defined on line 3"], (
+        "control: Nix runs when on")
     assert _from_nix(client, off) == []

@@ -1,0 +1,117 @@
+"""What identifies the inputs of a build, so a dry-build of unchanged inputs can answer from the record.
+
+The fingerprint is a SHA-256 over: the target (which system, which hosts), the content of every configuration
+file (`Target.files`, plus every `.nix` file and `flake.lock` under the configuration's directory, so an
+imported module the target did not list still counts), and which nixpkgs: for a flake its `flake.lock`
+(hashed with the files), for channels the nixpkgs store path, or the `.git-revision` a channel carries, or a
+clean git checkout's commit. When nixpkgs cannot be pinned down (a working tree with changes, a flake without
+a lock) there is no fingerprint, and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Mapping
+
+from .model import Target
+
+STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
+MAX_FILES = 2000  # a configuration directory bigger than this is not a configuration: no fingerprint
+_SKIP_DIRS = {".git", "node_modules", "result"}
+
+
+def fingerprint(target: Target, environ: Mapping[str, str] | None = None, timeout: float = 10.0) -> str | None:
+    """The inputs' fingerprint, or None when they cannot be pinned down."""
+    environ = os.environ if environ is None else environ
+    base = _base_dir(target)
+    files = set(target.files)
+    if base is not None:
+        found = _config_files(base)
+        if found is None:
+            return None
+        files |= found
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    digest.update(f"{target.describe()}\0{target.target_host}\0{target.build_host}\0".encode())
+    for path in sorted(files):
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            with open(path, "rb") as handle:
+                digest.update(hashlib.sha256(handle.read()).digest())
+        except OSError:
+            digest.update(b"(unreadable)")
+    if target.kind == "flake":
+        if base is None or not os.path.isfile(os.path.join(base, "flake.lock")):
+            return None  # a remote or unlocked flake: its inputs may move
+    else:
+        nixpkgs = _nixpkgs_identity(target.nixpkgs, environ, timeout)
+        if nixpkgs is None:
+            return None
+        digest.update(f"nixpkgs\0{nixpkgs}\0NIX_PATH\0{environ.get('NIX_PATH', '')}".encode())
+    return digest.hexdigest()
+
+
+def _base_dir(target: Target) -> str | None:
+    if target.kind == "flake" and target.flake:
+        local = target.flake.removeprefix("path:").removeprefix("git+file://")
+        return local if os.path.isdir(local) else None
+    if target.config_file:
+        return os.path.dirname(os.path.abspath(target.config_file))
+    return None
+
+
+def _config_files(base: str) -> set[str] | None:
+    found: set[str] = set()
+    for folder, dirs, names in os.walk(base):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        for name in names:
+            if name.endswith(".nix") or name == "flake.lock":
+                found.add(os.path.join(folder, name))
+                if len(found) > MAX_FILES:
+                    return None
+    return found
+
+
+def _nixpkgs_identity(path: str | None, environ: Mapping[str, str], timeout: float) -> str | None:
+    if path is None:
+        path = _find_nixpkgs(environ, timeout)
+        if path is None:
+            return None
+    real = os.path.realpath(path)
+    if real.startswith(STORE_DIR.rstrip("/") + "/"):
+        return real  # a store path never changes
+    try:
+        with open(os.path.join(real, ".git-revision"), encoding="utf-8") as handle:
+            revision = handle.read().strip()
+        if revision:
+            return f"rev:{revision}"
+    except OSError:
+        pass
+    return _clean_git_commit(real, timeout)
+
+
+def _find_nixpkgs(environ: Mapping[str, str], timeout: float) -> str | None:
+    try:
+        done = subprocess.run(["nix-instantiate", "--find-file", "nixpkgs"], env=dict(environ),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = done.stdout.strip()
+    return found if done.returncode == 0 and found else None
+
+
+def _clean_git_commit(path: str, timeout: float) -> str | None:
+    """The commit of a git checkout without uncommitted changes; None otherwise."""
+    try:
+        head = subprocess.run(["git", "-C", path, "rev-parse", "HEAD"], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain", "--untracked-files=no"],
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0 or dirty.returncode != 0 or dirty.stdout.strip():
+        return None
+    return f"git:{head.stdout.strip()}"
