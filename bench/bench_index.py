@@ -75,7 +75,7 @@ def child_build(root: str, cache_dir: str, jobs: int) -> dict[str, Any]:
         "cpu_s": cpu,
         "import_s": imported - started, "build_s": built - imported, "write_s": written - built,
         "options": len(index.options), "renames": sum(1 for _ in index.options.renames()),
-        "packages": len(index.packages), "unfree": sum(p.unfree for p in index.packages.records()),
+        "packages": len(index.packages), "old_names": sum(1 for _ in index.packages.aliases()), "unfree": sum(p.unfree for p in index.packages.records()),
         "described": sum(bool(p.description) for p in index.packages.records()),
         "problems": len(index.problems), "cache_bytes": path.stat().st_size if path else None,
         "rss_mb": rss_self, "rss_children_mb": rss_children,
@@ -278,7 +278,8 @@ def markdown(info: dict[str, Any], builds: dict[int, dict[str, Any]], load: dict
         _row("peak RSS after loading the cache once (fresh process)", f"{load['rss_mb']:.0f} MB"),
         "",
         (f"Indexed: {first['options']:,} options, {first['renames']:,} renames, {first['packages']:,} packages "
-         f"({first['unfree']:,} unfree, {first['described']:,} with a description), {first['problems']} problems."),
+         f"({first['unfree']:,} unfree, {first['described']:,} with a description), {first['old_names']:,} old "
+         f"package names, {first['problems']} problems."),
     ]
     return "\n".join(lines)
 

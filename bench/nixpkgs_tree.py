@@ -16,8 +16,9 @@ The tree has the parts `nix_humanity_ls.nixpkgs.static_index` reads, written the
   mkAliasOptionModule, mkRenamedOptionModuleWith, mkChangedOptionModule);
 - `pkgs/by-name/<xy>/<name>/package.nix` (stdenv, Go and Python styles; `meta = { … }` and
   `meta = with lib; { … }`; some `''` descriptions, some unfree, licence lists);
-- `pkgs/top-level/all-packages.nix` (`callPackage` bindings, `inherit`s, overrides of by-name packages) and
-  `lib/licenses.nix`.
+- `pkgs/top-level/all-packages.nix` (`callPackage` bindings, `inherit`s, overrides of by-name packages),
+  `pkgs/top-level/aliases.nix` (2,500 old names: `old = new;`, `warnAlias "…" new`, `throw "…"`, and a
+  `lib.genAttrs` of a `let` list joined with `//`, as current nixpkgs writes it) and `lib/licenses.nix`.
 
 About 20,000 options over 2,000 module files (10 per file on average) and 4,000 lines of renames, as in
 nixpkgs. Deterministic for a given seed; ASCII only.
@@ -358,14 +359,39 @@ def write_packages(root: Path, rng: random.Random, count: int, top_level: int) -
     return count, unfree
 
 
+def write_aliases(root: Path, rng: random.Random, count: int) -> int:
+    """`pkgs/top-level/aliases.nix` with `count` old names in one `mapAliases { … }`, 150 more from a list."""
+    names = unique_names(rng, 2 * count + 150, (3, 5))
+    old, new, generated = names[:count], names[count : 2 * count], names[2 * count :]
+    lines = ["lib: self: super:", "", "with self;", "", "let",
+             "  retired = [", *(f'    "{name}"' for name in generated), "  ];", "",
+             "  retiredThrow = name: throw \"The ${name} package has been removed.\";", "",
+             "  mapAliases = aliases: lib.mapAttrs (n: alias: alias) aliases;", "",
+             "  warnAlias = msg: v: lib.warnOnInstantiate msg v;", "in", "", "mapAliases {"]
+    for before, after in sorted(zip(old, new)):
+        kind = rng.random()
+        date = f"20{rng.randint(20, 26)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        if kind < 0.3:
+            lines.append(f"  {before} = {after}; # Added {date}")
+        elif kind < 0.6:
+            lines.append(f"  {before} = warnAlias \"'{before}' has been renamed to '{after}'\" {after}; # Added {date}")
+        else:
+            lines.append(f"  {before} = throw \"'{before}' has been removed as it was unmaintained upstream\"; "
+                         f"# Added {date}")
+    lines += ["}", "// mapAliases (lib.genAttrs retired retiredThrow)", ""]
+    (root / "pkgs" / "top-level" / "aliases.nix").write_text("\n".join(lines))
+    return count + len(generated)
+
+
 def generate_tree(root: Path, modules: int = 2000, options: int = 20000, packages: int = 25000,
                   top_level: int = 6000, seed: int = 0) -> dict[str, int]:
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
     written = write_modules(root, rng, modules, options)
     count, unfree = write_packages(root, rng, packages, top_level)
+    aliases = write_aliases(root, rng, 2500)
     return {"module files": modules, "options": written, "packages": count, "unfree": unfree,
-            "top-level only": top_level}
+            "top-level only": top_level, "old names": aliases}
 
 
 def tree_size(root: Path) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .cli_rebuild import add_rebuild_commands, finding_json, print_findings, rebuild_command
@@ -21,6 +22,9 @@ from .language.memory import ChoiceMemory
 from .language.resolve import Knowledge, bundled_knowledge
 from .syntax.document import Document, PositionEncoding
 
+if TYPE_CHECKING:
+    from .ide.hover import Sources
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nix-humanity", description="Work with a NixOS configuration in plain words."
@@ -29,11 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
         "check",
-        help="report syntax problems",
+        help="report the problems the editor shows",
         description=(
-            "Report syntax problems as FILE:LINE:COLUMN: message (1-based; the column counts characters). "
-            "When tree-sitter finds nothing and nix-instantiate is on PATH, Nix's own parser is asked too. "
-            "Exit status: 0 when every file is fine, 1 when any has a problem or cannot be read."
+            "Report problems as FILE:LINE:COLUMN: message (1-based; the column counts characters): syntax, "
+            "undefined variables, and, with your nixpkgs found as `doctor` finds it (a flake beside the file "
+            "or in /etc/nixos, a channel, NIX_PATH, then --nixpkgs) and indexed (cached after the first time), "
+            "unknown, renamed and removed options, wrong values, unknown and old package names. "
+            "When tree-sitter finds no syntax problem and nix-instantiate is on PATH, Nix's own parser is asked "
+            "too. Exit status: 0 when every file is fine, 1 when any has a problem or cannot be read."
         ),
     )
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -41,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--nix-instantiate", default="nix-instantiate", metavar="PATH", help="the nix-instantiate to ask"
     )
+    check.add_argument("--nixpkgs", metavar="DIR", help="as the nixpkgsPath setting: the nixpkgs to check "
+                       "options and packages against when no flake, channel or NIX_PATH names one")
+    check.add_argument("--no-index", action="store_true",
+                       help="do not look for a nixpkgs: syntax and undefined variables only")
+    check.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly",
+                       help="how messages are worded, as the explanationStyle setting (default: friendly)")
     ask = commands.add_parser(
         "ask",
         help="change the configuration from a plain-words request",
@@ -120,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
-        return _check(args.files, not args.no_nix, args.nix_instantiate)
+        return _check(args)
     if args.command == "ask":
         return ask_command(args)
     if args.command == "explain":
@@ -134,17 +147,35 @@ def _run(args: argparse.Namespace) -> int:
     return 2  # argparse rejects unknown commands before this
 
 
-def _check(paths: Sequence[str], ask_nix: bool, nix_instantiate: str) -> int:
+def _check(args: argparse.Namespace) -> int:
+    sources = None if args.no_index else _check_sources(args.files, args.nixpkgs, args.nix_instantiate)
     failed = False
-    for path in paths:
-        for line in check_file(path, ask_nix, nix_instantiate):
+    for path in args.files:
+        for line in check_file(path, not args.no_nix, args.nix_instantiate, sources, args.style):
             print(line)
             failed = True
     return 1 if failed else 0
 
 
-def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-instantiate") -> list[str]:
-    """Problems of one file as `path:line:column: message` lines (empty when it is fine)."""
+def _check_sources(paths: Sequence[str], nixpkgs: str | None, nix_instantiate: str) -> Sources | None:
+    """The user's nixpkgs index for the option and package checks, found from the files' folders as the
+    server finds it; None (with a note when --nixpkgs was given) when there is none."""
+    from .workspace import Workspace
+
+    workspace = Workspace()
+    workspace.configure({"nixpkgsPath": nixpkgs, "nixInstantiate": nix_instantiate})
+    said = workspace.load_nixpkgs(list(dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in paths)))
+    if workspace.static_index is None:
+        if nixpkgs is not None:
+            print(f"nix-humanity: note: {said}", file=sys.stderr)
+        return None
+    return workspace.hover_sources()
+
+
+def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-instantiate",
+               sources: Sources | None = None, style: str = "friendly") -> list[str]:
+    """Problems of one file as `path:line:column: message` lines (empty when it is fine); `sources` with the
+    user's nixpkgs index adds the option and package checks."""
     try:
         data = read_nix_file(path)
     except FileProblem as error:
@@ -156,7 +187,8 @@ def check_file(path: str, ask_nix: bool = True, nix_instantiate: str = "nix-inst
             nix_problem = nix_parse_problem(data, nix_instantiate, cwd=os.path.dirname(os.path.abspath(path)))
         except NixUnavailable as error:
             print(f"nix-humanity: note: {error}; only tree-sitter checked {path}", file=sys.stderr)
-    return [_format(path, doc, problem) for problem in document_problems(doc, nix_problem)]
+    return [_format(path, doc, problem)
+            for problem in document_problems(doc, nix_problem, sources=sources, style=style)]
 
 
 def _format(path: str, doc: Document, problem: Problem) -> str:

@@ -1,4 +1,5 @@
-"""`nix-humanity dry-build|build|test|switch|boot|rollback|generations|history`: rebuilds from a terminal.
+"""`nix-humanity dry-build|build|test|switch|boot|dry-activate|build-vm|rollback|generations|history`: rebuilds
+from a terminal.
 
 The same core as the language server (rebuild/operations.py). The operation runs in a worker thread so the
 main thread can turn Ctrl-C into a cancel that stops the whole process group. On a terminal, progress is one
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from .rebuild.model import Action, Event, LogLine, Progress
+from .settings import Elevation
 
 if TYPE_CHECKING:
     from .rebuild.explain import Finding
@@ -31,6 +34,10 @@ ACTIONS = {
     "test": (Action.TEST, "build and activate the system until the next reboot (no boot entry)"),
     "switch": (Action.SWITCH, "build, show what changes, ask, then activate it and make it the boot default"),
     "boot": (Action.BOOT, "build, show what changes, ask, then make it the boot default (active after reboot)"),
+    "dry-activate": (Action.DRY_ACTIVATE, "build the system and show what activating it would change, without "
+                     "changing anything (needs root, like test)"),
+    "build-vm": (Action.BUILD_VM, "build a virtual machine of the system (config.system.build.vm; its "
+                 "bin/run-<host>-vm starts it)"),
     "rollback": (Action.ROLLBACK, "go back to the previous generation, or the one given with --generation"),
 }
 EXIT = {"ok": 0, "failed": 1, "error": 1, "unsupported": 1, "declined": 2, "needs-root": 3, "timed-out": 124,
@@ -38,6 +45,17 @@ EXIT = {"ok": 0, "failed": 1, "error": 1, "unsupported": 1, "declined": 2, "need
 REFUSED = 2
 BAR_WIDTH = 24
 STOP_WAIT = 15.0  # seconds to wait for the runner to stop everything after Ctrl-C (it takes about 2)
+
+
+def _seconds(text: str) -> float:
+    """A timeout as argparse reads it: a finite number above 0, else a usage error rather than a traceback."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0, not {text!r}")
+    return value
 
 
 def add_rebuild_commands(commands: argparse._SubParsersAction) -> None:
@@ -51,13 +69,17 @@ def add_rebuild_commands(commands: argparse._SubParsersAction) -> None:
         _target_options(parser)
         parser.add_argument("--yes", "-y", action="store_true", help="do not ask before switch, boot or rollback")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-        parser.add_argument("--timeout", type=float, metavar="SECONDS", help="stop it after this long (default 3600)")
+        parser.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="stop it after this long (default 3600)")
         parser.add_argument("--backend", choices=("auto", "module", "cli", "nix"), default="auto",
                             help="module: nixos-rebuild-ng's Python module; cli: the nixos-rebuild command; "
                                  "nix: plain nix-build (no activation)")
         parser.add_argument("--verbose", "-v", action="store_true", help="also print Nix's own output")
         parser.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly",
                             help="how errors are explained")
+        parser.add_argument("--elevation", choices=[e.value for e in Elevation], default=Elevation.AUTO.value,
+                            help="how test, switch, boot, dry-activate and rollback get root when not run as root "
+                                 "(as the rebuild.elevation setting): auto is passwordless sudo -n, else run0, else "
+                                 "pkexec; none refuses and says what to do (default auto)")
         if action is Action.ROLLBACK:
             parser.add_argument("--generation", type=int, metavar="N", help="the generation to go back to")
         parser.set_defaults(rebuild_action=action)
@@ -76,9 +98,13 @@ def add_rebuild_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--flake", metavar="REF", help="the flake (default: ./flake.nix, else /etc/nixos/flake.nix)")
+    parser.add_argument("--flake", metavar="REF", help="the flake (default: a flake.nix that defines "
+                        "nixosConfigurations in the folder of --file or above it up to the current folder, else "
+                        "/etc/nixos/flake.nix; without one, a channel build)")
     parser.add_argument("--host", metavar="NAME", help="nixosConfigurations.NAME (default: this machine's name)")
-    parser.add_argument("--file", metavar="PATH", help="a channel-style configuration.nix (nixos-config=PATH)")
+    parser.add_argument("--file", metavar="PATH", help="for a channel build: the configuration.nix, or a module it "
+                        "imports (nixos-config= the configuration.nix beside or above it that imports it, else "
+                        "PATH; default /etc/nixos/configuration.nix)")
     parser.add_argument("--target-host", metavar="HOST", help="deploy to this machine over SSH")
     parser.add_argument("--build-host", metavar="HOST", help="build on this machine over SSH")
     parser.add_argument("--nixpkgs", metavar="PATH", help="the nixpkgs to build a channel-style configuration with "
@@ -104,9 +130,9 @@ def _operation(args: argparse.Namespace) -> int:
         print(f"nix-humanity: {args.command} asks before it changes the system, and there is no terminal to ask on; "
               "run it again with --yes to go ahead without asking.", file=sys.stderr)
         return REFUSED
-    settings = RebuildSettings()
+    settings = RebuildSettings(elevation=Elevation(getattr(args, "elevation", Elevation.AUTO.value)))
     if getattr(args, "timeout", None):
-        settings = RebuildSettings(timeout=args.timeout)
+        settings.timeout = args.timeout
     request = Request(
         action=action, flake=getattr(args, "flake", None), host=getattr(args, "host", None),
         file=getattr(args, "file", None), target_host=getattr(args, "target_host", None),

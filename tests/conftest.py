@@ -129,6 +129,20 @@ async def open_document(
     return doc
 
 
+def client_with_nixpkgs(tree: Path, uri: str, text: str):
+    """A module's `client` fixture (`client = client_with_nixpkgs(TREE, URI, CONFIG)`): one real server for
+    the module whose `nixpkgsPath` is `tree` (see `start_with_nixpkgs`), with `text` open at `uri`."""
+
+    @pytest_lsp.fixture(scope="module", config=server_config(NIX_PATH=""))
+    async def client(lsp_client: LanguageClient):
+        await start_with_nixpkgs(lsp_client, tree)
+        await open_document(lsp_client, uri, text)
+        yield
+        await lsp_client.shutdown_session()
+
+    return client
+
+
 async def send_changes(
     client: LanguageClient, doc: ClientDocument, changes: list[types.TextDocumentContentChangeEvent], version: int | None = None
 ) -> None:

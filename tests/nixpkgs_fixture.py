@@ -554,6 +554,62 @@ with pkgs;
 }
 """
 
+ALIASES = """\
+lib: self: super:
+
+### Deprecated aliases - for backward compatibility
+
+with self;
+
+let
+  removeRecurseForDerivations =
+    alias:
+    if alias.recurseForDerivations or false then
+      lib.removeAttrs alias [ "recurseForDerivations" ]
+    else
+      alias;
+
+  retiredQt5Packages = [
+    "oldkdeapp"
+    "oldkdelib" # Added 2025-07-04
+  ];
+
+  makeRetiredThrow =
+    name:
+    throw "The libsForQt5.${name} package and the top-level ${name} alias have been removed.";
+
+  checkInPkgs =
+    n: alias:
+    if builtins.hasAttr n super then abort "Alias ${n} is still in all-packages.nix" else alias;
+
+  mapAliases =
+    aliases: lib.mapAttrs (n: alias: removeRecurseForDerivations (checkInPkgs n alias)) aliases;
+
+  retiredThrows = mapAliases (lib.genAttrs retiredQt5Packages makeRetiredThrow);
+
+  warnAlias = msg: v: if lib.isDerivation v then lib.warnOnInstantiate msg v else lib.warn msg v;
+in
+
+mapAliases {
+  # Various to preserve
+  rg = ripgrep; # preserve, reason: the command's name
+  fuse2fs = if stdenv.hostPlatform.isLinux then e2fsprogs.fuse2fs else null;
+  black-formatter = lib.lowPrio black;
+
+  # keep-sorted start
+  deluge-1_x = throw ''
+    Deluge 1.x (deluge-1_x) is no longer supported.
+    Please use Deluge 2.x instead.
+  ''; # Added 2021-08-18
+  firefox-wayland = warnAlias "'firefox-wayland' has been renamed to/replaced by 'firefox'" firefox; # Converted to warning 2025-10-27
+  gone-tool = throw "'gone-tool' has been removed as it was unmaintained upstream"; # Added 2025-01-01
+  helloWorld = lib.warnOnInstantiate "'helloWorld' has been renamed to 'hello'" hello; # Added 2024-06-01
+  ripgrep-old = throw "'ripgrep-old' has been renamed to/replaced by 'ripgrep'"; # Converted to throw 2025-10-27
+  # keep-sorted end
+}
+// retiredThrows
+"""
+
 LICENSES = """\
 { lib }:
 let
@@ -756,6 +812,7 @@ def write_tree(root: Path, module_list: bool = True, licenses: bool = True, eval
     for name, text in PACKAGES.items():
         files[f"pkgs/by-name/{name}/package.nix"] = text
     files["pkgs/top-level/all-packages.nix"] = ALL_PACKAGES
+    files["pkgs/top-level/aliases.nix"] = ALIASES
     if licenses:
         files["lib/licenses.nix"] = LICENSES
     for name, text in files.items():

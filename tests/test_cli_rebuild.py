@@ -12,13 +12,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.rebuild_fixture import NIXOS_VERSION, config_with
+from tests.rebuild_fixture import NIXOS_VERSION, build_user_dir, config_with
 from tests.rebuild_support import Sandbox, sandbox
 
 CLI = [sys.executable, "-m", "nix_humanity_ls.cli"]
@@ -121,11 +120,8 @@ def test_switch_on_a_terminal_asks_and_no_means_nothing_activated(box: Sandbox):
 
 @pytest.fixture
 def shared_dir():
-    """A folder the build user may write to (the builder cannot reach into tmp_path, which only root may enter)."""
-    made = Path(tempfile.mkdtemp(prefix="nix-humanity-pids-"))
-    made.chmod(0o777)
-    yield made
-    shutil.rmtree(made, ignore_errors=True)
+    with build_user_dir() as made:
+        yield made
 
 
 def test_ctrl_c_stops_the_build_and_its_processes(box: Sandbox, shared_dir: Path):
@@ -160,3 +156,58 @@ def test_generations_and_history(box: Sandbox):
     history = cli(box, "history").stdout.splitlines()
     assert [line.split()[2] for line in history if not line.startswith(" ")] == ["switch", "rollback"]
     assert all("nixos-rebuild" in line for line in history if not line.startswith(" "))
+
+
+def test_dry_activate_asks_nothing_and_runs_the_systems_own_dry_activate(box: Sandbox):
+    done = cli(box, "dry-activate", *target(box), "--backend", "cli", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "ok" and data["action"] == "dry-activate" and data["backend"] == "nixos-rebuild"
+    assert box.activated() == [f"dry-activate {box.build(box.config)}"]  # no question: it changes nothing
+    refused = cli(box, "dry-activate", *target(box), "--backend", "nix", "--json")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "unsupported"
+    assert "needs nixos-rebuild" in json.loads(refused.stdout)["summary"] and len(box.activated()) == 1
+
+
+@pytest.mark.parametrize("backend", ["nix", "cli"])
+def test_build_vm_builds_a_runnable_vm(box: Sandbox, backend: str):
+    done = cli(box, "build-vm", *target(box), "--backend", backend, "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "ok" and data["action"] == "build-vm" and box.activated() == []
+    run = Path(data["storePath"]) / "bin" / "run-fixture-vm"
+    started = subprocess.run([str(run)], capture_output=True, text=True, check=True)
+    assert started.stdout.strip() == f"would start {box.build(box.config)}"
+
+
+@pytest.mark.parametrize(("elevation", "said"), [
+    ("none", "elevation is `none`"),
+    ("pkexec", "pkexec is not installed"),
+    ("auto", "sudo is not installed; run0 is not installed; pkexec is not installed"),
+])
+def test_elevation_flag_decides_how_root_is_sought(shared_dir: Path, elevation: str, said: str):
+    """As an ordinary user (nobody) and with none of sudo, run0 and pkexec on PATH, an action that needs root
+    answers at once, before anything is built, in the words of the chosen `--elevation`."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run the CLI as another user")
+    config = shared_dir / "configuration.nix"
+    config.write_text(config_with(""))
+    config.chmod(0o644)
+    env = {**os.environ, "PATH": str(shared_dir / "bin"), "XDG_STATE_HOME": str(shared_dir / "state"),
+           "XDG_CACHE_HOME": str(shared_dir / "cache"), "HOME": str(shared_dir)}
+    done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *CLI, "dry-activate",
+                           "--file", str(config), "--elevation", elevation, "--json"],
+                          env=env, capture_output=True, text=True, timeout=120, cwd=shared_dir)
+    assert done.returncode == 3, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "needs-root" and said in data["summary"] and data["backend"] is None
+    assert data["logFiles"] == []  # nothing ran
+
+
+@pytest.mark.parametrize("timeout", ["-5", "0", "nan", "soon"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(box: Sandbox, timeout: str):
+    done = cli(box, "build", *target(box), "--timeout", timeout)
+    assert done.returncode == 2
+    assert "must be a number of seconds greater than 0" in done.stderr
+    assert "Traceback" not in done.stderr

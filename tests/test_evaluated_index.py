@@ -151,6 +151,18 @@ def test_merge_keeps_renames_and_only_drops_hidden_options_under_them():
     assert ev.merge(static, [visible]).get(("a", "old")) == visible
 
 
+def test_the_freeform_flag_of_the_static_index_survives_the_evaluation_and_its_cache():
+    """Nix's type text does not say whether a submodule has a `freeformType`; the indexer saw it in the source."""
+    settings = OptionDecl(("services", "x", "settings"), "mkOption", "submodule", None, None, "", "x.nix", 4,
+                          freeform=True)
+    static = OptionIndex([settings])
+    row = (list(settings.path), "submodule", None, None, "Settings.", ["x.nix"], False, False)
+    evaluated = ev.evaluated_options([row], static, "/nowhere")
+    assert [o.freeform for o in evaluated] == [True]
+    host, again = ev._from_plain(ev._to_plain("box", evaluated))
+    assert host == "box" and again == evaluated
+
+
 # -- where the configuration is -------------------------------------------------------------------------------
 
 

@@ -17,14 +17,14 @@ from nix_humanity_ls.ide.diagnostics import document_problems
 from nix_humanity_ls.ide.hover import Sources
 from nix_humanity_ls.ide.option_checks import option_problems
 from nix_humanity_ls.ide.problem import Problem, QuickFix, Severity
-from nix_humanity_ls.knowledge.packages import PackageIndex, bundled_index
+from nix_humanity_ls.knowledge.packages import bundled_index
 from nix_humanity_ls.knowledge.vocabulary import bundled_vocabulary
 from nix_humanity_ls.nixpkgs.records import OptionIndex, StaticIndex
 from nix_humanity_ls.nixpkgs.static_index import build_static_index
 from nix_humanity_ls.syntax.document import Change, Document
 from nix_humanity_ls.syntax.parser import parse
 from tests.nixpkgs_fixture import RENAME, SSHD, line_of
-from tests.option_checks_fixture import SYSTEM, nix_accepts, write_checks_tree
+from tests.option_checks_fixture import SYSTEM, checks_sources, nix_accepts, write_checks_tree
 
 _uris = itertools.count()
 
@@ -40,8 +40,8 @@ def index(tree: Path) -> StaticIndex:
 
 
 @pytest.fixture(scope="module")
-def sources(index: StaticIndex, tree: Path) -> Sources:
-    return Sources(bundled_vocabulary(), PackageIndex([index.packages, *bundled_index().sources]), index.options, tree)
+def sources(index: StaticIndex) -> Sources:
+    return checks_sources(index)
 
 
 def check(text: str, sources: Sources, style: str = "friendly") -> list[Problem]:
@@ -127,6 +127,11 @@ def test_typos_inside_submodules_without_freeform_type(sources: Sources):
         == [1, 1, 1]
 
 
+def test_a_freeform_submodule_still_checks_its_declared_options(sources: Sources):
+    text = module('  services.blocky.instances.main.port = "x";\n  services.blocky.instances.main.prot = 1;\n')
+    assert [code for code, _ in spans(text, check(text, sources))] == ["wrong-type"]  # `prot`: a freeform value
+
+
 MUST_NOT_FLAG = {
     "a user of attrsOf (submodule …)": "  users.users.alice.isNormalUser = true;\n",
     "a user in nested spelling": "  users.users = {\n    bob = {\n      isNormalUser = true;\n    };\n  };\n",
@@ -141,6 +146,9 @@ MUST_NOT_FLAG = {
     "names that are not options": "  imports = [ ];\n  _module.args.x = 1;\n  meta.maintainers = [ ];\n"
                                   "  disabledModules = [ ];\n",
     "a set under an option's value": "  services.openssh.settings = {\n    AnythingAtAll = 1;\n  };\n",
+    "a name in a freeform submodule of attrsOf": "  services.blocky.instances.main.upstream.default = [ ];\n",
+    "a name in a freeform submodule file": '  services.grafana.settings.server.root_url = "x";\n'
+                                           "  services.grafana.settings.security.admin_user = \"a\";\n",
 }
 
 

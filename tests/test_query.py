@@ -14,6 +14,7 @@ from nix_humanity_ls.syntax.query import (
     let_binding_value,
     lists_in_value,
     module_attrset,
+    nodes_of_type,
     option_lists,
     text_of,
 )
@@ -144,3 +145,11 @@ def test_comments_and_lists_in_document_order():
     start = text.index("a =")
     assert [text_of(c) for c in comments(document.tree.root_node, start, start + 20)] == ["# tail"]
     assert [text_of(n) for n in all_lists(document.tree.root_node)] == ["[ 1 ]", "[ [ 2 ] ]", "[ 2 ]"]
+
+
+def test_nodes_of_type_in_document_order_through_nesting():
+    text = '{ a = "x"; b = { c = "y${d}z"; }; e = let f = "w"; in f; }'
+    root = doc(text).tree.root_node
+    assert [text_of(n) for n in nodes_of_type(root, "string_fragment")] == ["x", "y", "z", "w"]
+    assert [text_of(n).split(" =")[0] for n in nodes_of_type(root, "binding")] == ["a", "b", "c", "e", "f"]
+    assert list(nodes_of_type(root, "source_code")) == [root]

@@ -22,6 +22,7 @@ from nix_humanity_ls.nixpkgs import static_index
 from nix_humanity_ls.nixpkgs.records import OptionDecl, StaticIndex
 from nix_humanity_ls.nixpkgs.static_index import build_static_index
 from tests import nixpkgs_fixture as fx
+from tests.option_checks_fixture import write_checks_tree
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +215,18 @@ def test_unknown_paths_find_nothing(index: StaticIndex):
     assert index.options.find(("services", "openssh", "enabled")) is None
     assert index.options.find(("services",)) is None
     assert index.options.find(()) is None
+
+
+def test_options_that_take_any_name_below_them(tmp_path: Path):
+    options = build_static_index(write_checks_tree(tmp_path), jobs=1).options
+    freeform = sorted(o.name for o in options.options() if o.freeform)
+    assert freeform == [
+        "boot.kernel.sysctl",  # attrsOf anything
+        "programs.bar.settings",  # attrsOf str through a `let` name
+        "services.blocky.instances",  # attrsOf (submodule { freeformType = …; })
+        "services.grafana.settings",  # types.submodule ./file.nix, the file's own freeformType
+        "services.openssh.settings",  # submodule { freeformType = settingsFormat.type; }
+    ]  # not users.users, environment.etc, networking.interfaces (submodules without freeformType)
 
 
 def test_option_above_a_freeform_value(index: StaticIndex):

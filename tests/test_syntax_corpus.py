@@ -2,14 +2,10 @@
 
 For every snippet, "ours" is `document_problems(Document(uri, source))`: an error when the list is not empty,
 on the line of its first problem. "Nix" is `nix-instantiate --parse` (Nix 2.8), through the package's own
-`nix_parse_problem`, which reads Nix's JSON message and turns its line and column into a byte offset.
-
-Neutralising undefined variables. `--parse` also resolves variables and rejects a free one (`pkgs`, `x`),
-which is no syntax error. Every snippet is therefore handed to Nix as `with {}; <snippet>`, the prefix on the
-snippet's own first line: inside a `with`, Nix defers unknown names to run time, so it no longer rejects
-them, and the `with` body can be any expression, so nothing else changes (an empty or comment-only snippet
-is still rejected: `with {};` needs a body). Since the prefix adds no line, Nix's line numbers are the
-snippet's; columns on line 1 move by the prefix's 9 bytes, and only lines are compared.
+`nix_syntax_problem`, which reads Nix's JSON message and turns its line and column into a byte offset.
+`--parse` also resolves variables and rejects a free one (`pkgs`, `x`), which is no syntax error;
+`nix_syntax_problem` hands the snippet to Nix as `with {}; <snippet>` (see there), which leaves every other
+objection and Nix's line numbers as they are. Only lines are compared.
 
 Two tests share one comparison. `test_corpus_against_nix` asks the real Nix and needs `nix-instantiate`;
 it also checks that each snippet's recorded Nix verdict (`nix=`) is what Nix says, so that the table stays
@@ -26,11 +22,10 @@ from typing import NamedTuple
 import pytest
 
 from nix_humanity_ls.ide.diagnostics import document_problems
-from nix_humanity_ls.ide.nix_parse import nix_parse_problem
+from nix_humanity_ls.ide.nix_parse import nix_syntax_problem
 from nix_humanity_ls.syntax.document import Document
 
 URI = "file:///tmp/nix-humanity-corpus/snippet.nix"
-NIX_PREFIX = b"with {}; "
 
 
 class Case(NamedTuple):
@@ -218,11 +213,9 @@ def our_line(source: str) -> int | None:
 
 
 def nix_line(source: str) -> int | None:
-    """Line (1-based) where the real Nix rejects `source`, None when it accepts it (see the module docstring
-    for the `with {};` prefix)."""
-    wrapped = NIX_PREFIX + source.encode("utf-8")
-    problem = nix_parse_problem(wrapped)
-    return Document(URI, wrapped).line_of(problem.start) + 1 if problem is not None else None
+    """Line (1-based) where the real Nix rejects `source` as syntax, None when it accepts it."""
+    problem = nix_syntax_problem(source.encode("utf-8"))
+    return Document(URI, source).line_of(problem.start) + 1 if problem is not None else None
 
 
 def disagreement(ours: int | None, nix: int | None) -> str | None:

@@ -15,7 +15,7 @@ from ..edits.text_edit import TextEdit, minimal_edits
 from ..language.requests import Action, parse_request
 from ..language.resolve import Choice, Knowledge, Resolution, resolve
 from ..syntax.document import Document, decode
-from .nix_parse import NixUnavailable, nix_parse_problem
+from .nix_parse import NixUnavailable, nix_syntax_problem
 from ..syntax.query import bindings
 
 EXAMPLES = "install firefox, enable ssh, open port 8080, set the time zone to Europe/Berlin, add user alice"
@@ -174,12 +174,14 @@ def _apply(doc: Document, chosen: Sequence[Choice], picked: tuple[tuple[str, str
 
 def nix_rejection(old: bytes, new: bytes, nix_instantiate: str = "nix-instantiate", timeout: float = 10.0) -> str | None:
     """Nix's own parser's objection to the proposed text `new`, if it has one the original text `old` did
-    not have; None when Nix accepts it or is not installed (tree-sitter has already checked the syntax)."""
+    not have; None when Nix accepts it or is not installed (tree-sitter has already checked the syntax).
+    The question is "does the result still parse": undefined variables are not objections here (a file
+    with two gets a fix for each), so Nix is asked through `nix_syntax_problem`."""
     try:
-        after = nix_parse_problem(new, nix_instantiate, timeout)
+        after = nix_syntax_problem(new, nix_instantiate, timeout)
         if after is None:
             return None
-        before = nix_parse_problem(old, nix_instantiate, timeout)
+        before = nix_syntax_problem(old, nix_instantiate, timeout)
     except NixUnavailable:
         return None
     if before is not None and before.message == after.message:

@@ -1,7 +1,8 @@
 """What is wrong with one binding of a NixOS module, in the user's words and with fixes: an unknown option
 (did-you-mean respellings of the segments, in place), a renamed or removed option (the new name; deleting the
 line), a literal value of the wrong type (`true` for "yes", `[ 22 ]` for 22, the closest allowed value), an
-unknown package in a package list (the closest names in the user's nixpkgs).
+unknown package in a package list (the closest names in the user's nixpkgs), an old package name that warns
+or throws (`package_alias`).
 
 Messages follow the explanation style: friendly sentences, concise phrases, or expert notes with the type
 and where nixpkgs declares it. Every fix is a minimal edit whose text is parsed before it is offered.
@@ -25,6 +26,7 @@ from .close_names import MAX_SUGGESTIONS, close_names, close_packages
 from .hover import Sources
 from .option_lookup import GROUP, INSIDE, OPTION, RENAMED, UNKNOWN, UNSURE, PathLookup, Status
 from .option_types import Mismatch, OptionType, describe, judge, parse_type
+from .package_alias import old_name_problem, package_alias
 from .problem import Problem, QuickFix, Severity
 
 
@@ -51,7 +53,7 @@ class BindingChecker:
     def check(self, item: Item) -> bool:
         """Check one binding; True when the sets in its value are worth walking into."""
         path = item.path
-        status = self.lookup.status(path, self.declared, self.sources.nixpkgs_root)
+        status = self.lookup.status(path, self.declared)
         if status.kind == OPTION:
             assert status.option is not None
             self._check_value(item, status.option)
@@ -114,7 +116,7 @@ class BindingChecker:
                     segment = better[0] if better else segment
                 repaired.append(segment)
                 current += (segment,)
-            resolves = self.lookup.status(current, self.declared, self.sources.nixpkgs_root).kind != UNKNOWN
+            resolves = self.lookup.status(current, self.declared).kind != UNKNOWN
             results.append((resolves, tuple(repaired)))
         if any(resolves for resolves, _ in results):  # a respelling that leads nowhere helps no one then
             results = [r for r in results if r[0]]
@@ -222,7 +224,16 @@ class BindingChecker:
                     continue
                 if element.qualifier not in (None, "pkgs") or self.sources.packages.get(name) is not None:
                     continue
-                self._unknown_package(element.node, name, element.qualifier)
+                alias = package_alias(self.sources.packages, name)
+                if alias is None:
+                    self._unknown_package(element.node, name, element.qualifier)
+                    continue
+                name_node = element.node if element.qualifier is None else _last_attr(element.node)
+                if name_node is not None:
+                    found = old_name_problem(alias, element.node.start_byte, element.node.end_byte,
+                                             name_node.start_byte, name_node.end_byte, self.sources.packages,
+                                             self.style)
+                    self.problems.extend([found] if found is not None else [])
 
     def _unknown_package(self, node: Node, name: str, qualifier: str | None) -> None:
         close = close_packages(name, self.sources.packages)

@@ -20,6 +20,7 @@ from ..nixpkgs.records import OptionIndex
 from ..syntax.document import Document
 from ..syntax.query import attrpath_names, binding_path, list_elements, sets_options, text_of
 from .option_explanation import option_text
+from .package_alias import alias_text
 
 STYLES = ("friendly", "concise", "expert")
 
@@ -110,7 +111,7 @@ def package_text(name: str, sources: Sources, style: str) -> str:
     `all-packages.nix` without a description, which the bundled list then supplies."""
     found = [p for p in (source.get(name) for source in sources.packages.sources) if p is not None]
     if not found:
-        return ""
+        return alias_text(name, sources.packages)
     description = next((p.description for p in found if p.description), "")
     head = f"**{name}** — {description}" if description else f"**{name}**"
     if style == "concise" or not any(p.unfree for p in found):

@@ -14,12 +14,15 @@ import re
 import shutil
 import subprocess
 
+import attrs
+
 from ..rebuild.nix_log import strip_ansi
 from .problem import Problem
 
 _PLAIN_POSITION = re.compile(r"at (?:«[^»]*»|\(string\)|[^\s:]+):(\d+):(\d+)")
 _QUOTED = re.compile(r"'([^']+)'")
 _DEFINED_AT = re.compile(r" at (?:«[^»]*»|\(string\)|\S+?):(\d+):(\d+)")
+_SYNTAX_ONLY = b"with {}; "
 
 
 class NixUnavailable(Exception):
@@ -49,6 +52,21 @@ def nix_parse_problem(
     if result.returncode == 0:
         return None
     return _problem_from_output(source, result.stderr.decode("utf-8", "replace"))
+
+
+def nix_syntax_problem(
+    source: bytes, executable: str = "nix-instantiate", timeout: float = 10.0, cwd: str | None = None
+) -> Problem | None:
+    """Nix's verdict on `source` as syntax alone: like `nix_parse_problem`, but blind to undefined variables,
+    which `--parse` also rejects. The text is handed to Nix as `with {}; <source>`, the prefix on the source's
+    first line: inside a `with` Nix leaves unknown names to run time, and the `with` body is any expression,
+    so every other objection stays (an empty or comment-only file is still rejected). No line is added, so
+    Nix's line numbers are the source's; the problem's offsets are moved back by the prefix."""
+    problem = nix_parse_problem(_SYNTAX_ONLY + source, executable, timeout, cwd)
+    if problem is None:
+        return None
+    shift = len(_SYNTAX_ONLY)
+    return attrs.evolve(problem, start=max(problem.start - shift, 0), end=max(problem.end - shift, 0))
 
 
 def _problem_from_output(source: bytes, stderr: str) -> Problem:

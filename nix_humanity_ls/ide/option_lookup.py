@@ -3,9 +3,10 @@ options, a place inside an option's value, an old (renamed or removed) name, or 
 
 A concrete path matches declarations through `<name>` segments (`users.users.alice.isNormalUser`). A name the
 index does not know is unknown only under a pure group of options, or inside a submodule that accepts no other
-names: the module sets around the submodule's option declarations are read from the nixpkgs folder, and one
-with a `freeformType` makes every name there fine. Answers are remembered per index, since a configuration asks
-about the same prefixes again and again.
+names: the indexer marks options below which any name may be set (`OptionDecl.freeform`: a submodule with a
+`freeformType`, `settingsFormat.type`, `attrsOf str`…), and an evaluated type that says "open submodule"
+means the same. Answers are remembered per index, since a configuration asks about the same prefixes again
+and again.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Set
-from pathlib import Path
 
 import attrs
 
 from ..nixpkgs.records import ANY_ELEMENT, ANY_NAME, OptionDecl, OptionIndex, RenameHit
-from ..syntax.parser import parse
-from ..syntax.query import ATTRSET_TYPES, static_bindings
 
 OPTION, GROUP, INSIDE, RENAMED, UNKNOWN, UNSURE = "option", "group", "inside", "renamed", "unknown", "unsure"
+_OPEN_SUBMODULE = "open submodule"  # how Nix describes a submodule with a `freeformType` (evaluated types)
 
 
 @attrs.frozen
@@ -81,10 +80,8 @@ class PathLookup:
             ]
         return found
 
-    def status(self, path: tuple[str, ...], declared: Set[tuple[str, ...]] = frozenset(),
-               root: Path | None = None) -> Status:
-        """What `path` is. `declared`: paths (and their prefixes) of options the file declares itself;
-        `root`: the nixpkgs folder, read to tell submodules with a `freeformType`."""
+    def status(self, path: tuple[str, ...], declared: Set[tuple[str, ...]] = frozenset()) -> Status:
+        """What `path` is. `declared`: paths (and their prefixes) of options the file declares itself."""
         known = self.known(path)
         if known is not None:
             return known
@@ -93,12 +90,12 @@ class PathLookup:
         for length in range(1, len(path)):
             prefix = self.known(path[:length])
             if prefix is None:
-                return self._unknown_below(path, length - 1, root)
+                return self._unknown_below(path, length - 1)
             if prefix.kind in (RENAMED, INSIDE):
                 return Status(INSIDE)  # below a rename (reported at its own binding) or an alias
-        return self._unknown_below(path, len(path) - 1, root)
+        return self._unknown_below(path, len(path) - 1)
 
-    def _unknown_below(self, path: tuple[str, ...], first: int, root: Path | None) -> Status:
+    def _unknown_below(self, path: tuple[str, ...], first: int) -> Status:
         """`path[first]` is unknown under `path[:first]`. Under a pure group of options that is an unknown
         option; under an option, or a group inside an option's submodule, only when that submodule takes
         nothing but its declared options (no `freeformType`); otherwise it is part of the option's value."""
@@ -106,7 +103,7 @@ class PathLookup:
         status = self.known(group) if group else None
         above = status.option if status is not None and status.kind == OPTION else (
             self.options.option_above(group) if group else None)
-        if above is None or _closed_submodule(group, self, root):
+        if above is None or _closed_submodule(group, above, self):
             return Status(UNKNOWN, first_unknown=first)
         return Status(INSIDE if status is not None and status.kind == OPTION else UNSURE)
 
@@ -122,57 +119,13 @@ def path_lookup(options: OptionIndex) -> PathLookup:
     return found
 
 
-def _closed_submodule(group: tuple[str, ...], lookup: PathLookup, root: Path | None) -> bool:
-    """True when the options declared just below `group` (a submodule's options) all sit in module sets
-    without `freeformType`, so the submodule accepts no other name. Needs the nixpkgs folder to read; when
-    a declaration cannot be found, nothing is certain."""
-    declared = [child.option for child in lookup.options.children(group) if child.option is not None]
-    if not declared:
-        declared = [grandchild.option for child in lookup.options.children(group)[:8]
-                    for grandchild in lookup.options.children(group + (child.name,)) if grandchild.option is not None]
-    if root is None or not declared:
+def _closed_submodule(group: tuple[str, ...], above: OptionDecl, lookup: PathLookup) -> bool:
+    """True when `group` lies in a submodule that takes nothing but its declared options: `above` (the
+    option it is in) is not freeform and options are declared just below `group` (or one level further, for
+    the `<name>` of an `attrsOf`)."""
+    if above.freeform or _OPEN_SUBMODULE in above.type:
         return False
-    places = {(option.file, option.line) for option in declared[:16]}
-    return all(_freeform_module(root / file, line) is False for file, line in places)
-
-
-_freeform: dict[tuple[Path, int], bool | None] = {}
-
-
-def _freeform_module(file: Path, line: int) -> bool | None:
-    """Whether the module set around the declaration at `file`:`line` (the `{ options = …; }` it belongs to)
-    has a `freeformType`; None when the file or the module cannot be read."""
-    key = (file, line)
-    if key in _freeform:
-        return _freeform[key]
-    if len(_freeform) > 4096:
-        _freeform.clear()
-    _freeform[key] = found = _read_freeform(file, line)
-    return found
-
-
-def _read_freeform(file: Path, line: int) -> bool | None:
-    try:
-        source = file.read_bytes()
-    except OSError:
-        return None
-    offset = 0
-    for _ in range(line - 1):
-        offset = source.find(b"\n", offset) + 1
-        if offset == 0:
-            return None
-    while source[offset : offset + 1] in (b" ", b"\t"):
-        offset += 1
-    node = parse(source).root_node.descendant_for_byte_range(offset, offset)
-    while node is not None and node.type != "binding":
-        node = node.parent
-    declaration = node
-    while node is not None:
-        if node.type in ATTRSET_TYPES:
-            names = [b.path[0] for b in static_bindings(node)]
-            holds = any(b.path[0] == "options" and b.node.start_byte <= declaration.start_byte < b.node.end_byte
-                        for b in static_bindings(node))
-            if holds:
-                return "freeformType" in names
-        node = node.parent
-    return None
+    children = lookup.options.children(group)
+    return any(child.option is not None for child in children) or any(
+        grandchild.option is not None for child in children[:8]
+        for grandchild in lookup.options.children(group + (child.name,)))

@@ -36,6 +36,7 @@ from ..syntax.document import Document
 from ..syntax.parser import load_query, parse
 from ..syntax.query import module_attrset, text_of
 from .close_names import MAX_SUGGESTIONS, close_names, close_packages
+from .package_alias import OLD_NAME, old_name_problem, package_alias
 from .parse_rules import DYNAMIC, STATIC, changed_span, static_name
 from .problem import Problem, QuickFix, Severity
 
@@ -246,7 +247,10 @@ def _resolve(
     if not under_with:
         return _UNDEFINED
     if only_packages and packages is not None and not _is_package(packages, name):
-        return _NOT_A_PACKAGE
+        alias = package_alias(packages, name)
+        if alias is None:
+            return _NOT_A_PACKAGE
+        return OLD_NAME if alias.kind != "alias" else None
     return None
 
 
@@ -601,6 +605,12 @@ def _scopes_around(unit: Node, cache: dict[tuple[int, str], _Scope] | None = Non
 
 def _problem(doc: Document, finding: _Finding, packages: PackageIndex | None, style: str) -> Problem:
     name = finding.name
+    if finding.kind == OLD_NAME:
+        assert packages is not None
+        alias = package_alias(packages, name)
+        found = alias and old_name_problem(alias, finding.start, finding.end, finding.start, finding.end, packages, style)
+        if found is not None:
+            return found
     if finding.kind == _NOT_A_PACKAGE:
         assert packages is not None
         similar = _similar_packages(packages, name)

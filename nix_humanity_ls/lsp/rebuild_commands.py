@@ -1,5 +1,6 @@
-"""The rebuild commands over LSP: `nixHumanity.dryBuild`, `.build`, `.test`, `.switch`, `.boot`, `.rollback`,
-`.listGenerations` and `.cancel`, and the diagnostics and quick fixes a failed build leaves behind.
+"""The rebuild commands over LSP: `nixHumanity.dryBuild`, `.build`, `.test`, `.switch`, `.boot`, `.dryActivate`,
+`.buildVm`, `.rollback`, `.listGenerations` and `.cancel`, and the diagnostics and quick fixes a failed build
+leaves behind.
 
 Each command runs `rebuild.operations.run_operation` in a worker thread. Its progress goes out as `$/progress`
 on a token the server creates (when the client supports it; cancellable), its questions as
@@ -7,6 +8,11 @@ on a token the server creates (when the client supports it; cancellable), its qu
 event. Findings are published on the files they belong to, open or not, and stay until the next good build;
 the findings, their ranges and fixes come from the core (`rebuild/build_findings.py`), only the conversion
 to LSP types is here.
+
+A channel build gets `-I nixpkgs=<nixpkgsPath>` only when the server's own search for nixpkgs
+(`nixpkgs/locate.py`) ends at that setting, i.e. no flake lock, channel or `NIX_PATH` names one: the system is
+then built from the nixpkgs its options and packages were learnt from, and otherwise `<nixpkgs>` is what Nix
+finds, as `nixos-rebuild` in a terminal would.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
+import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
@@ -39,6 +46,8 @@ COMMANDS = {
     "nixHumanity.test": Action.TEST,
     "nixHumanity.switch": Action.SWITCH,
     "nixHumanity.boot": Action.BOOT,
+    "nixHumanity.dryActivate": Action.DRY_ACTIVATE,
+    "nixHumanity.buildVm": Action.BUILD_VM,
     "nixHumanity.rollback": Action.ROLLBACK,
     "nixHumanity.listGenerations": Action.LIST_GENERATIONS,
 }
@@ -104,11 +113,16 @@ def _request(ls: NixHumanityServer, action: Action, options: object) -> Request:
     file = options.get("file")
     if file is not None and file.startswith("file:"):
         file = to_fs_path(file)
-    folders = [to_fs_path(f.uri) for f in ls.workspace.folders.values()]
-    workspace = folders[0] if folders else ls.workspace.root_path
+    folders = _folders(ls)
     return Request(action, flake=options.get("flake"), host=options.get("host"), file=file,
                    target_host=options.get("targetHost"), build_host=options.get("buildHost"),
-                   generation=generation, workspace=workspace or None)
+                   generation=generation, workspace=folders[0] if folders else None)
+
+
+def _folders(ls: NixHumanityServer) -> list[str]:
+    """The workspace folders, else the root path: where a configuration and a flake lock are looked for."""
+    folders = [to_fs_path(f.uri) for f in ls.workspace.folders.values()]
+    return folders or ([ls.workspace.root_path] if ls.workspace.root_path else [])
 
 
 async def run_command(ls: NixHumanityServer, action: Action, options: object) -> dict[str, object]:
@@ -121,6 +135,8 @@ async def run_command(ls: NixHumanityServer, action: Action, options: object) ->
     loop = asyncio.get_running_loop()
     progress = _Progress(ls, loop, cancel)
     try:
+        if ls.core.settings.nixpkgs_path and action is not Action.LIST_GENERATIONS:
+            request = attrs.evolve(request, nixpkgs=await asyncio.to_thread(_nixpkgs_from_setting, ls))
         await progress.begin(f"nixos-rebuild {action.value}")
         outcome = await asyncio.to_thread(
             run_operation, request, ls.core.settings.rebuild, progress.event, cancel,
@@ -132,6 +148,16 @@ async def run_command(ls: NixHumanityServer, action: Action, options: object) ->
     if action not in (Action.LIST_GENERATIONS, Action.ROLLBACK):
         publish_findings(ls, outcome)
     return outcome_json(outcome)
+
+
+def _nixpkgs_from_setting(ls: NixHumanityServer) -> str | None:
+    """The `nixpkgsPath` setting, when the search for nixpkgs ends there (nothing else names one); else None."""
+    from ..nixpkgs.locate import locate_nixpkgs
+
+    settings = ls.core.settings
+    found = locate_nixpkgs(_folders(ls), settings.nixpkgs_path,
+                           nix_instantiate=settings.nix_instantiate, timeout=settings.nix_timeout)
+    return str(found.path) if found.source == "setting" and found.path is not None else None
 
 
 def outcome_json(outcome: OperationOutcome) -> dict[str, object]:

@@ -37,7 +37,7 @@ from .static_index import build_static_index
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: old package names (aliases.nix), freeform flag of options
 MAGIC = "nix-humanity-nixpkgs-index"
 SUFFIX = ".nhidx"
 KEEP = 4  # index files kept per cache folder (the newest), so updates of nixpkgs do not pile up
@@ -49,6 +49,7 @@ _MARKERS = (
     "nixos/modules/module-list.nix",
     "nixos/modules",
     "pkgs/top-level/all-packages.nix",
+    "pkgs/top-level/aliases.nix",
     "pkgs/by-name",
     "lib/licenses.nix",
 )

@@ -37,9 +37,10 @@ from pathlib import Path
 
 import attrs
 
+from ..config_folder import configuration_files, in_folder
 from ..edits.values import nix_string
 from .cache import cache_dir, index_key, load_plain, save_plain
-from .locate import ETC_NIXOS, STORE_DIR, NixpkgsLocation, split_nix_path
+from .locate import ETC_NIXOS, NixpkgsLocation, split_nix_path
 from .modules import read_module
 from .records import OptionDecl, OptionIndex, StaticIndex
 from .workers import worker_environment
@@ -90,8 +91,6 @@ in { inherit host; options = (%s) (chosen.lib or chosen.pkgs.lib) chosen.options
 """
 FORMAT = 1  # of the cached rows; part of the key
 MB = 1024 * 1024
-CONFIG_FILES_LIMIT = 2000  # `.nix` files hashed for the cache key, at most
-CONFIG_FOLDERS_LIMIT = 500  # folders looked through for them, at most
 _RUNNING: set[subprocess.Popen[bytes]] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -187,7 +186,7 @@ def configuration_digest(target: Target, environ: Mapping[str, str] | None = Non
     if target.path is not None:
         folder = target.path if target.path.is_dir() else target.path.parent
         digest.update(str(target.path).encode() + b"\0")
-        for file in _configuration_files(folder):
+        for file in configuration_files(folder).files:
             digest.update(file.encode() + b"\0")
             try:
                 with open(file, "rb") as handle:
@@ -195,21 +194,6 @@ def configuration_digest(target: Target, environ: Mapping[str, str] | None = Non
             except OSError:
                 digest.update(b"unreadable")
     return digest.hexdigest()
-
-
-def _configuration_files(folder: Path) -> list[str]:
-    """The `.nix` files and `flake.lock` in `folder` and below: at most `CONFIG_FILES_LIMIT` files from at
-    most `CONFIG_FOLDERS_LIMIT` folders (a configuration kept in a home folder must not mean a walk of it),
-    and none for the file system's root."""
-    if folder == Path(folder.anchor):
-        return []
-    found: list[str] = []
-    for visited, (directory, subdirectories, files) in enumerate(os.walk(folder)):
-        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d != "result")
-        found.extend(os.path.join(directory, f) for f in sorted(files) if f.endswith(".nix") or f == "flake.lock")
-        if len(found) >= CONFIG_FILES_LIMIT or visited >= CONFIG_FOLDERS_LIMIT:
-            break
-    return found[:CONFIG_FILES_LIMIT]
 
 
 # -- the evaluated options as records, merged over the static index -------------------------------------------
@@ -225,7 +209,7 @@ def evaluated_options(rows: Iterable[tuple], static: OptionIndex, root: str, fla
     for path, type_, default, example, description, files, internal, read_only in rows:
         path = tuple(path)
         if flake is not None:
-            files = [_in_folder(f, flake) for f in files]
+            files = [in_folder(f, flake) for f in files]
         known = static.get(path)
         if known is None:
             places = [(f, lines.line(f, path)) for f in dict.fromkeys(files)] or [("", 0)]
@@ -249,23 +233,13 @@ def evaluated_options(rows: Iterable[tuple], static: OptionIndex, root: str, fla
             internal,
             read_only,
             tuple(places[1:]),
+            known.freeform,  # what the evaluation's type text does not say (a submodule's freeformType)
         ))
     return found
 
 
 def _same(new: str | None, old: str | None) -> str | None:
     return old if new == old else new
-
-
-def _in_folder(file: str, folder: Path) -> str:
-    """`/nix/store/<hash>-source/a/b.nix` → `<folder>/a/b.nix` when that file is there, else `file`."""
-    parts = Path(file).parts
-    store = Path(STORE_DIR).parts
-    if len(parts) > len(store) + 1 and parts[: len(store)] == store:
-        local = folder.joinpath(*parts[len(store) + 1:])
-        if local.is_file():
-            return str(local)
-    return file
 
 
 class _Lines:
@@ -329,7 +303,7 @@ def _to_plain(host: str | None, options: Sequence[OptionDecl]) -> tuple:
 
 def _from_plain(plain: tuple) -> tuple[str | None, list[OptionDecl]]:
     host, rows = plain
-    return host, [OptionDecl(tuple(r[0]), *r[1:10], tuple(tuple(p) for p in r[10])) for r in rows]
+    return host, [OptionDecl(tuple(r[0]), *r[1:10], tuple(tuple(p) for p in r[10]), *r[11:]) for r in rows]
 
 
 # -- running it -----------------------------------------------------------------------------------------------

@@ -8,12 +8,18 @@ The walk starts at `options` bindings and goes down through sets, `let`/`with`/p
 by `let`; it never evaluates. Submodule types (`submodule`, `submoduleWith`, under `attrsOf`/`lazyAttrsOf`,
 which add a `<name>` segment, or `listOf`, which adds `*`) are read as modules in turn. Anything computed
 (`genAttrs`, `mapAttrs`, `${name}` segments) is skipped rather than guessed.
+
+Where any name may be set below an option is recorded exactly (`OptionDecl.freeform`), so checks need not
+guess: a module set with a `freeformType` (inline, or a submodule file's own top), and option types that
+take any names themselves (`settingsFormat.type`, `(pkgs.formats.json { }).type`, `attrsOf str`,
+`anything`, `attrs`, also through `nullOr` and `let` names).
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import attrs
 from tree_sitter import Node
@@ -21,6 +27,7 @@ from tree_sitter import Node
 from ..syntax.parser import parse
 from ..syntax.query import (
     ATTRSET_TYPES,
+    attrpath_names,
     let_binding_value,
     static_bindings,
     text_of,
@@ -46,10 +53,12 @@ RENAME_CALLS = {
     "mkMergedOptionModule": "merged",
     "mkRemovedOptionModule": "removed",
 }
+_ANY_NAME_TYPES = frozenset({"anything", "attrs"})  # `types.anything`: any value, so any names below
 NAMED_TYPES = frozenset({"attrsOf", "lazyAttrsOf"})  # values under any attribute name: `<name>`
 LIST_TYPES = frozenset({"listOf", "nonEmptyListOf"})  # list elements: `*`
 MAX_DEPTH = 60  # nesting of sets, submodules and `let` names followed; deeper is cut off
 ELIDED = "{ … }"
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -61,26 +70,29 @@ class ModuleFacts:
     renames: tuple[OptionRename, ...] = ()
     imports: tuple[str, ...] = ()  # files this module imports (relative to the nixpkgs root, unresolved dirs)
     submodule_files: tuple[tuple[tuple[str, ...], str], ...] = ()  # (prefix, file) read as a submodule there
+    freeform: tuple[tuple[str, ...], ...] = ()  # prefixes of module sets with a `freeformType`
 
     def to_rows(self) -> tuple:
         """Plain tuples, for sending between processes: pickling thousands of attrs objects costs more than
         parsing the files took."""
         options = tuple((o.path, o.kind, o.type, o.default, o.example, o.description, o.line, o.internal,
-                         o.read_only) for o in self.options)
+                         o.read_only, o.freeform) for o in self.options)
         renames = tuple((r.kind, r.old, r.new, r.message, r.since, r.line) for r in self.renames)
-        return (self.file, options, renames, self.imports, self.submodule_files)
+        return (self.file, options, renames, self.imports, self.submodule_files, self.freeform)
 
     @classmethod
     def from_rows(cls, rows: tuple) -> ModuleFacts:
-        file, options, renames, imports, submodule_files = rows
+        file, options, renames, imports, submodule_files, freeform = rows
         return cls(
             file,
-            tuple(OptionDecl(path, kind, type_, default, example, description, file, line, internal, read_only)
-                  for path, kind, type_, default, example, description, line, internal, read_only in options),
+            tuple(OptionDecl(path, kind, type_, default, example, description, file, line, internal, read_only,
+                             freeform=open_)
+                  for path, kind, type_, default, example, description, line, internal, read_only, open_ in options),
             tuple(OptionRename(kind, old, new, message, since, file, line)
                   for kind, old, new, message, since, line in renames),
             imports,
             submodule_files,
+            freeform,
         )
 
 
@@ -89,7 +101,7 @@ def read_module(file: str, source: bytes) -> ModuleFacts:
     reader = _ModuleReader(file)
     reader.module(parse(source).root_node.child_by_field_name("expression"), (), 0)
     return ModuleFacts(file, tuple(reader.options), tuple(reader.renames), tuple(reader.imports),
-                       tuple(reader.submodule_files))
+                       tuple(reader.submodule_files), tuple(reader.freeform))
 
 
 def resolve_path(base_file: str, written: str) -> str | None:
@@ -108,6 +120,7 @@ class _ModuleReader:
         self.renames: list[OptionRename] = []
         self.imports: list[str] = []
         self.submodule_files: list[tuple[tuple[str, ...], str]] = []
+        self.freeform: list[tuple[str, ...]] = []
         self._following: set[int] = set()  # `let` values being followed (by start byte): no cycles
 
     # -- modules ---------------------------------------------------------------------------------------------
@@ -121,7 +134,9 @@ class _ModuleReader:
         kind = node.type
         if kind in ATTRSET_TYPES:
             for binding in static_bindings(node):
-                if binding.path[0] == "options":
+                if binding.path in (("freeformType",), ("_module", "freeformType")):
+                    self.freeform.append(prefix)
+                elif binding.path[0] == "options":
                     self.option_set(binding.value, prefix + binding.path[1:], binding.node, depth + 1)
                 elif binding.path == ("imports",):
                     for element in _list_items(binding.value):
@@ -144,14 +159,15 @@ class _ModuleReader:
         elif kind == "variable_expression":
             self.follow(node, lambda value: self.module(value, prefix, depth + 1))
 
-    def follow(self, variable: Node, then: Callable[[Node], None]) -> None:
-        """Go on with the value `let` binds to `variable`'s name (once per value on the way: no cycles)."""
+    def follow(self, variable: Node, then: Callable[[Node], T]) -> T | None:
+        """Go on with the value `let` binds to `variable`'s name (once per value on the way: no cycles);
+        what `then` gives, or None when there is no such value."""
         value = let_binding_value(variable, text_of(variable))
         if value is None or value.start_byte in self._following:
-            return
+            return None
         self._following.add(value.start_byte)
         try:
-            then(value)
+            return then(value)
         finally:
             self._following.discard(value.start_byte)
 
@@ -224,7 +240,36 @@ class _ModuleReader:
             line=at.start_point.row + 1,
             internal=_is(fields.get("internal"), "true") or _is(fields.get("visible"), "false"),
             read_only=_is(fields.get("readOnly"), "true"),
+            freeform=type_node is not None and self.takes_any_name(type_node, depth + 1),
         ))
+
+    def takes_any_name(self, node: Node | None, depth: int) -> bool:
+        """Does a type take any attribute name by itself: a format's `.type`, `anything`, `attrs`, or
+        `attrsOf`/`lazyAttrsOf` of something other than a submodule (through `nullOr` and `let` names)?"""
+        node = unwrap(node)
+        if node is None or depth > MAX_DEPTH:
+            return False
+        if node.type == "variable_expression":
+            return text_of(node) in _ANY_NAME_TYPES or bool(
+                self.follow(node, lambda value: self.takes_any_name(value, depth + 1)))
+        if node.type == "select_expression":
+            attrpath = node.child_by_field_name("attrpath")
+            names = attrpath_names(attrpath) if attrpath is not None else None
+            return bool(names) and (names[-1] == "type" or names[-1] in _ANY_NAME_TYPES)
+        name, args = call_parts(node) if node.type == "apply_expression" else (None, [])
+        if name in NAMED_TYPES and args:
+            return not self.has_submodule(args[-1], depth + 1)
+        return name in ("nullOr", "uniq", "unique") and bool(args) and self.takes_any_name(args[-1], depth + 1)
+
+    def has_submodule(self, node: Node | None, depth: int) -> bool:
+        """Is there a submodule in this type (whose own declared names are then checked)?"""
+        node = unwrap(node)
+        if node is None or depth > MAX_DEPTH:
+            return False
+        if node.type == "variable_expression":
+            return bool(self.follow(node, lambda value: self.has_submodule(value, depth + 1)))
+        name, args = call_parts(node) if node.type == "apply_expression" else (None, [])
+        return name in ("submodule", "submoduleWith") or any(self.has_submodule(a, depth + 1) for a in args)
 
     def submodules(self, node: Node | None, path: tuple[str, ...], segments: tuple[str, ...],
                    elided: list[tuple[int, int]], depth: int) -> None:

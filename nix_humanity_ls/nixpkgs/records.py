@@ -5,7 +5,8 @@
 - `OptionIndex`: lookups by exact path, by a concrete path that goes through `<name>` (attrsOf submodule)
   segments, the children of a prefix (completion), the option a freeform value sits under, and renames.
 - `NixpkgsPackage` and `NixpkgsPackages`: the packages found, as a `PackageSource` for the existing
-  `PackageIndex` (so matching stays the same whichever source answers).
+  `PackageIndex` (so matching stays the same whichever source answers), and `PackageAlias`: an old package
+  name from `aliases.nix` (never offered as a package, but no unknown name either).
 - `StaticIndex`: all of it for one tree, convertible to and from plain tuples for the on-disk cache.
 
 Paths are tuples of segments because a segment may itself contain a dot (`fileSystems."/boot"`).
@@ -37,6 +38,9 @@ class OptionDecl:
     internal: bool = False  # `internal = true` or `visible = false`: not for users to set
     read_only: bool = False
     also_declared: tuple[tuple[str, int], ...] = ()  # further declarations of the same path (file, line)
+    # any name may be set below it: a submodule with a `freeformType`, or a type like `attrsOf str` or
+    # `settingsFormat.type` (names below an option without it are checked when its submodule declares any)
+    freeform: bool = False
 
     @property
     def name(self) -> str:
@@ -187,6 +191,19 @@ class NixpkgsPackage:
     file: str | None = None  # `pkgs/by-name/…/package.nix`; None for a name known only from all-packages.nix
 
 
+@attrs.frozen
+class PackageAlias:
+    """An old package name (`pkgs/top-level/aliases.nix`). `kind`: alias (still works), warn (works with a
+    warning, `message`) or throw (evaluation fails with `message`). `new`: the name to write instead
+    (`kdePackages.x` may have a dot), when known."""
+
+    name: str
+    kind: str
+    new: str | None
+    message: str
+    line: int
+
+
 PackageRow = tuple[str, str, bool, tuple[str, ...], "str | None"]  # the fields of a NixpkgsPackage, in order
 
 
@@ -194,12 +211,21 @@ class NixpkgsPackages:
     """The indexed packages as a `PackageSource`. Records read from the cache stay plain rows until asked
     for (tens of thousands of them; most are never looked at in a session)."""
 
-    def __init__(self, packages: Iterable[NixpkgsPackage | PackageRow], root: str) -> None:
+    def __init__(self, packages: Iterable[NixpkgsPackage | PackageRow], root: str,
+                 aliases: Iterable[PackageAlias] = ()) -> None:
         self.name = f"nixpkgs at {root}"
         self._entries: dict[str, NixpkgsPackage | PackageRow] = {
             (p.attr if isinstance(p, NixpkgsPackage) else p[0]): p for p in packages
         }
         self._made: dict[str, Package] = {}
+        self._aliases = {a.name: a for a in aliases if a.name not in self._entries}
+
+    def alias(self, name: str) -> PackageAlias | None:
+        """The old name `name` (None for a package, or a name nixpkgs never had)."""
+        return self._aliases.get(name)
+
+    def aliases(self) -> Iterator[PackageAlias]:
+        return iter(self._aliases.values())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -244,7 +270,7 @@ class StaticIndex:
 
         options = tuple(
             (o.path, o.kind, o.type, o.default, o.example, o.description, file_id(o.file), o.line, o.internal,
-             o.read_only, tuple((file_id(f), line) for f, line in o.also_declared))
+             o.read_only, tuple((file_id(f), line) for f, line in o.also_declared), o.freeform)
             for o in self.options.options()
         )
         renames = tuple(
@@ -254,19 +280,21 @@ class StaticIndex:
             (p.attr, p.description, p.unfree, p.licenses, file_id(p.file))
             for p in self.packages.records()
         )
-        return (self.root, tuple(files), options, renames, packages, self.problems)
+        aliases = tuple((a.name, a.kind, a.new, a.message, a.line) for a in self.packages.aliases())
+        return (self.root, tuple(files), options, renames, packages, self.problems, aliases)
 
     @classmethod
     def from_plain(cls, data: tuple) -> StaticIndex:
-        root, files, options, renames, packages, problems = data
+        root, files, options, renames, packages, problems, aliases = data
 
         def file_name(index: int) -> str | None:
             return None if index < 0 else files[index]
 
         option_records = [
             OptionDecl(tuple(path), kind, type_, default, example, description, files[file], line, internal,
-                       read_only, tuple((files[f], ln) for f, ln in also) if also else ())
-            for path, kind, type_, default, example, description, file, line, internal, read_only, also in options
+                       read_only, tuple((files[f], ln) for f, ln in also) if also else (), freeform)
+            for path, kind, type_, default, example, description, file, line, internal, read_only, also, freeform
+            in options
         ]
         rename_records = [
             OptionRename(kind, tuple(old), tuple(new) if new is not None else None, message, since, files[file], line)
@@ -274,5 +302,5 @@ class StaticIndex:
         ]
         package_rows = [(attr, description, unfree, tuple(licenses), file_name(file))
                         for attr, description, unfree, licenses, file in packages]
-        return cls(str(root), OptionIndex(option_records, rename_records), NixpkgsPackages(package_rows, root),
-                   tuple(problems))
+        packages_read = NixpkgsPackages(package_rows, root, (PackageAlias(*row) for row in aliases))
+        return cls(str(root), OptionIndex(option_records, rename_records), packages_read, tuple(problems))

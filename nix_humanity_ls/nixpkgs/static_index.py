@@ -8,7 +8,7 @@ helper files are not mistaken for top-level modules). Without a module list ever
 
 Every file is parsed once. With `jobs` > 1, that many worker processes (`workers.py`) each read a share of
 the module files and `pkgs/by-name` shards and send back plain tuples, while this process reads
-`all-packages.nix`, `lib/licenses.nix` and the module list; then the pieces are put together here. If a worker
+`all-packages.nix`, `aliases.nix` (old package names), `lib/licenses.nix` and the module list; then the pieces are put together here. If a worker
 fails, the index is read in this process instead (logged). `jobs=1` does everything in the calling process.
 """
 
@@ -25,6 +25,7 @@ from tree_sitter import QueryCursor
 from ..syntax.parser import load_query, parse
 from ..syntax.query import text_of
 from .modules import MAX_DEPTH, ModuleFacts, read_module, resolve_path
+from .package_aliases import read_aliases
 from .package_files import (
     PackageFacts,
     by_name_shards,
@@ -34,11 +35,14 @@ from .package_files import (
 )
 from .reading import read_files
 from .records import (
+    ANY_ELEMENT,
+    ANY_NAME,
     NixpkgsPackage,
     NixpkgsPackages,
     OptionDecl,
     OptionIndex,
     OptionRename,
+    PackageAlias,
     StaticIndex,
 )
 from .workers import WorkerFailed, collect, start_workers, stop_workers
@@ -79,16 +83,16 @@ def build_static_index(root: str | os.PathLike[str], jobs: int | None = None) ->
             log.warning("nixpkgs index: %s; reading in this process instead", error)
     if shares is None:
         shares = [read_share(root, 0, 1)]
-    (top_names, top_problem), unfree, modules_listed = in_parent or _read_in_parent(root)
+    (top_names, top_problem), (aliases, alias_problem), unfree, modules_listed = in_parent or _read_in_parent(root)
     problems = sorted(p for share in shares for p in share[1] + share[3])
-    if top_problem:
-        problems.append(top_problem)
+    problems.extend(p for p in (top_problem, alias_problem) if p)
     facts = {rows[0]: ModuleFacts.from_rows(rows) for share in shares for rows in share[0]}
     options, renames = assemble_modules(facts, modules_listed)
     packages = assemble_packages([p for share in shares for p in share[2]], top_names, unfree)
     for problem in problems:
         log.warning("nixpkgs index: %s", problem)
-    return StaticIndex(root, OptionIndex(options, renames), NixpkgsPackages(packages, root), tuple(problems))
+    return StaticIndex(root, OptionIndex(options, renames), NixpkgsPackages(packages, root, aliases),
+                       tuple(problems))
 
 
 def read_share(root: str, index: int, count: int) -> Share:
@@ -105,9 +109,10 @@ def read_share(root: str, index: int, count: int) -> Share:
     return module_rows, module_problems, packages, package_problems
 
 
-def _read_in_parent(root: str) -> tuple[tuple[list[str], str | None], frozenset[str], list[str] | None]:
-    """The three single files: top-level package names, unfree licences, the module list."""
-    return top_level_names(root), unfree_licenses(root), module_list(root)
+def _read_in_parent(root: str) -> tuple[tuple[list[str], str | None], tuple[list[PackageAlias], str | None],
+                                        frozenset[str], list[str] | None]:
+    """The four single files: top-level package names, old package names, unfree licences, the module list."""
+    return top_level_names(root), read_aliases(root), unfree_licenses(root), module_list(root)
 
 
 def _module_files(root: str) -> list[str]:
@@ -136,7 +141,8 @@ def assemble_modules(facts: dict[str, ModuleFacts], listed: list[str] | None
                      ) -> tuple[list[OptionDecl], list[OptionRename]]:
     """Put each file's facts where it is used: top-level modules at the top, submodule files under their
     submodule's path. The same path declared twice (modules that extend `users.users.<name>`) is one option
-    with the other places in `also_declared`."""
+    with the other places in `also_declared`. A submodule with a `freeformType` marks the option it is the
+    type of (`users.users` for `users.users.<name>`) as `freeform`."""
 
     def resolve(file: str) -> str | None:
         if file in facts:
@@ -151,6 +157,7 @@ def assemble_modules(facts: dict[str, ModuleFacts], listed: list[str] | None
         roots = [f for f in sorted(facts) if f not in used_as_submodule]
     options: dict[tuple[str, ...], OptionDecl] = {}
     renames: list[OptionRename] = []
+    freeform: set[tuple[str, ...]] = set()
     queue: deque[tuple[tuple[str, ...], str]] = deque(((), r) for r in roots)
     seen: set[tuple[tuple[str, ...], str]] = set()
     while queue:
@@ -159,6 +166,7 @@ def assemble_modules(facts: dict[str, ModuleFacts], listed: list[str] | None
             continue
         seen.add((prefix, file))
         found = facts[file]
+        freeform.update(prefix + inner for inner in found.freeform if prefix + inner)
         for option in found.options:
             _add_option(options, attrs.evolve(option, path=prefix + option.path) if prefix else option)
         for rename in found.renames:
@@ -173,6 +181,12 @@ def assemble_modules(facts: dict[str, ModuleFacts], listed: list[str] | None
             target = resolve(submodule_file)
             if target is not None:
                 queue.append((prefix + inner, target))
+    for path in freeform:
+        while path and path[-1] in (ANY_NAME, ANY_ELEMENT):
+            path = path[:-1]
+        option = options.get(path)
+        if option is not None and not option.freeform:
+            options[path] = attrs.evolve(option, freeform=True)
     return sorted(options.values(), key=lambda o: o.path), renames
 
 
@@ -188,6 +202,7 @@ def _add_option(options: dict[tuple[str, ...], OptionDecl], option: OptionDecl) 
         type=primary.type or other.type,
         default=primary.default if primary.default is not None else other.default,
         example=primary.example if primary.example is not None else other.example,
+        freeform=primary.freeform or other.freeform,
         also_declared=tuple(p for p in places if p != (primary.file, primary.line)),
     )
 

@@ -10,18 +10,17 @@ statically from its entry files, then matching the printed path to the file with
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 from tree_sitter import Node
 
+from ..config_folder import store_relative
 from ..files import FileProblem, read_nix_file
 from ..syntax.document import Document
-from ..syntax.query import attrpath_names, lists_in_value, text_of, unwrap
+from ..syntax.query import attrpath_names, lists_in_value, nodes_of_type, text_of, unwrap
 
 MAX_FILES = 500  # a configuration with more files than this is not followed further
-_STORE_SOURCE = re.compile(r"^/nix/store/[a-z0-9]{32}-[^/]+/")
 _IMPORT_LISTS = frozenset({"imports", "modules"})  # a module's imports; nixosSystem's `modules` in a flake
 
 
@@ -33,12 +32,6 @@ class PathLiteral:
     file: str
     node: Node
     target: str
-
-
-def store_relative(path: str) -> str | None:
-    """`a/b.nix` for a flake's store copy `/nix/store/<hash>-source/a/b.nix`; None for any other path."""
-    found = _STORE_SOURCE.match(path)
-    return path[found.end():] if found else None
 
 
 def resolve(base_file: str, written: str) -> str | None:
@@ -103,10 +96,11 @@ class ConfigFiles:
         named = os.path.normpath(named)
         if named in self.files:
             return named
-        stored = _STORE_SOURCE.match(named) is not None
+        relative = store_relative(named)
+        stored = relative is not None
         if not stored and os.path.exists(named) and not named.startswith("/etc/nixos/"):
             return None
-        wanted = _STORE_SOURCE.sub("", named).strip("/").split("/")
+        wanted = (relative if relative is not None else named).strip("/").split("/")
         best, best_length = None, len(wanted) - 1 if stored else 0
         for candidate in self.files:
             parts = candidate.strip("/").split("/")
@@ -138,20 +132,16 @@ class ConfigFiles:
 def _import_list_elements(root: Node) -> Iterator[Node]:
     """Path literals that are elements of a list bound to `imports` or `modules`, anywhere in the file,
     directly or as `import ./x.nix`."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "binding":
-            attrpath = node.child_by_field_name("attrpath")
-            value = node.child_by_field_name("expression")
-            names = attrpath_names(attrpath) if attrpath is not None else None
-            if names and names[-1] in _IMPORT_LISTS and value is not None:
-                for nix_list in lists_in_value(value):
-                    for element in nix_list.elements:
-                        path = _imported_path(element.node)
-                        if path is not None:
-                            yield path
-        stack.extend(reversed(node.named_children))
+    for node in nodes_of_type(root, "binding"):
+        attrpath = node.child_by_field_name("attrpath")
+        value = node.child_by_field_name("expression")
+        names = attrpath_names(attrpath) if attrpath is not None else None
+        if names and names[-1] in _IMPORT_LISTS and value is not None:
+            for nix_list in lists_in_value(value):
+                for element in nix_list.elements:
+                    path = _imported_path(element.node)
+                    if path is not None:
+                        yield path
 
 
 def _imported_path(element: Node) -> Node | None:

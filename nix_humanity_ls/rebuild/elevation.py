@@ -67,8 +67,8 @@ def decide_elevation(
     verb = _VERBS.get(action, action.value)
     if setting is Elevation.NONE:
         return ElevationDecision(problem=(
-            f"{verb} needs root, and the `rebuild.elevation` setting is `none`. Run it as root "
-            f"(`sudo nix-humanity {_command(action)}` in a terminal), or set `rebuild.elevation` to `auto`."
+            f"{verb} needs root, and elevation is `none` (the `rebuild.elevation` setting, or `--elevation`). Run "
+            f"it as root (`sudo nix-humanity {_command(action)}` in a terminal), or set it to `auto`."
         ))
     wanted = (setting.value,) if setting is not Elevation.AUTO else ("sudo", "run0", "pkexec")
     found = {tool: shutil.which(tool, path=path) for tool in wanted}
@@ -86,7 +86,8 @@ def decide_elevation(
     return ElevationDecision(problem=(
         f"{verb} needs root, and there is no way to get it here: {'; '.join(notes)}. Do one of these: run "
         f"`sudo nix-humanity {_command(action)}` in a terminal; allow your user to run nixos-rebuild with sudo "
-        "without a password; or run a polkit agent and set `rebuild.elevation` to `run0` or `pkexec`."
+        "without a password; or run a polkit agent and set `rebuild.elevation` (or `--elevation`) to `run0` or "
+        "`pkexec`."
     ))
 
 

@@ -270,9 +270,7 @@ def _close_options(option: str, options: OptionIndex | None) -> list[str]:
                 close = difflib.get_close_matches(path[length], names, n=3, cutoff=0.75)
                 tail = "." + ".".join(path[length + 1:]) if len(path) > length + 1 else ""
                 return [".".join(path[:length]) + "." + name + tail for name in close if name + tail != rest]
-    vocabulary = bundled_vocabulary()
-    known = sorted({".".join(s.path) for f in vocabulary.features for s in (*f.enable, *f.disable)}
-                   | set(vocabulary.renamed.values()))
+    known = bundled_vocabulary().option_paths()
     return [c for c in difflib.get_close_matches(option, known, n=3, cutoff=0.8) if c != option]
 
 

@@ -9,17 +9,18 @@ Positions Nix does print are moved onto the user's copy of the file (see `Config
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import attrs
 from tree_sitter import Node
 
+from ..config_folder import store_relative
 from ..edits.lists import package_list_paths
 from ..edits.options import EditError
 from ..syntax.document import Document, Position, PositionEncoding
-from ..syntax.query import Binding, bindings, find_bindings, module_attrset, option_lists, text_of
+from ..syntax.query import Binding, bindings, find_bindings, module_attrset, nodes_of_type, option_lists, text_of
 from . import nix_hash
-from .config_files import ConfigFiles, store_relative
+from .config_files import ConfigFiles
 
 
 @attrs.frozen
@@ -105,7 +106,7 @@ def hash_literal(files: ConfigFiles, specified: nix_hash.NixHash) -> tuple[Place
         doc = files.document(path)
         if doc is None:
             continue
-        for fragment in _string_fragments(doc.tree.root_node):
+        for fragment in nodes_of_type(doc.tree.root_node, "string_fragment"):
             written = nix_hash.parse(text_of(fragment), specified.algo)
             if written is not None and written.digest == specified.digest and written.algo == specified.algo:
                 return Place(path, doc, fragment.start_byte, fragment.end_byte), written
@@ -161,13 +162,3 @@ def node_at(place: Place, types: Sequence[str]) -> Node | None:
             found = node
         node = node.parent
     return found
-
-
-def _string_fragments(root: Node) -> Iterator[Node]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "string_fragment":
-            yield node
-        else:
-            stack.extend(node.named_children)

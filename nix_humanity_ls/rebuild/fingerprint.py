@@ -1,11 +1,12 @@
 """What identifies the inputs of a build, so a dry-build of unchanged inputs can answer from the record.
 
 The fingerprint is a SHA-256 over: the target (which system, which hosts), the content of every configuration
-file (`Target.files`, plus every `.nix` file and `flake.lock` under the configuration's directory, so an
-imported module the target did not list still counts), and which nixpkgs: for a flake its `flake.lock`
-(hashed with the files), for channels the nixpkgs store path, or the `.git-revision` a channel carries, or a
-clean git checkout's commit. When nixpkgs cannot be pinned down (a working tree with changes, a flake without
-a lock) there is no fingerprint, and nothing is skipped.
+file (`Target.files`, plus every `.nix` file and `flake.lock` under the configuration's directory, as
+`config_folder.configuration_files` lists them, so an imported module the target did not list still counts),
+and which nixpkgs: for a flake its `flake.lock` (hashed with the files), for channels the nixpkgs store path,
+or the `.git-revision` a channel carries, or a clean git checkout's commit. When nixpkgs cannot be pinned down
+(a working tree with changes, a flake without a lock) or the directory is too big to list whole, there is no
+fingerprint, and nothing is skipped.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import os
 import subprocess
 from collections.abc import Mapping
 
+from ..config_folder import configuration_files
+from ..nixpkgs.locate import STORE_DIR
 from .model import Target
-
-STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
-MAX_FILES = 2000  # a configuration directory bigger than this is not a configuration: no fingerprint
-_SKIP_DIRS = {".git", "node_modules", "result"}
 
 
 def fingerprint(target: Target, environ: Mapping[str, str] | None = None, timeout: float = 10.0) -> str | None:
@@ -28,10 +27,10 @@ def fingerprint(target: Target, environ: Mapping[str, str] | None = None, timeou
     base = _base_dir(target)
     files = set(target.files)
     if base is not None:
-        found = _config_files(base)
-        if found is None:
-            return None
-        files |= found
+        found = configuration_files(base)
+        if not found.complete:
+            return None  # a folder too big to be a configuration, or the file system's root
+        files.update(found.files)
     if not files:
         return None
     digest = hashlib.sha256()
@@ -61,18 +60,6 @@ def _base_dir(target: Target) -> str | None:
     if target.config_file:
         return os.path.dirname(os.path.abspath(target.config_file))
     return None
-
-
-def _config_files(base: str) -> set[str] | None:
-    found: set[str] = set()
-    for folder, dirs, names in os.walk(base):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
-        for name in names:
-            if name.endswith(".nix") or name == "flake.lock":
-                found.add(os.path.join(folder, name))
-                if len(found) > MAX_FILES:
-                    return None
-    return found
 
 
 def _nixpkgs_identity(path: str | None, environ: Mapping[str, str], timeout: float) -> str | None:

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator, Mapping
-
-from tree_sitter import Node
+from collections.abc import Mapping
 
 from ..files import FileProblem, read_nix_file
 from ..syntax.document import Document
-from ..syntax.query import attrpath_names, set_value, static_bindings
+from ..syntax.query import attrpath_names, nodes_of_type, set_value, static_bindings
 from .config_files import ConfigFiles
 from .model import Target
 
@@ -76,7 +74,7 @@ def flake_hosts(flake_file: str) -> tuple[str, ...]:
     except FileProblem:
         return ()
     found: dict[str, None] = {}
-    for binding in _bindings(doc.tree.root_node):
+    for binding in nodes_of_type(doc.tree.root_node, "binding"):
         attrpath = binding.child_by_field_name("attrpath")
         names = attrpath_names(attrpath) if attrpath is not None else None
         if not names or CONFIGURATIONS not in names:
@@ -90,15 +88,6 @@ def flake_hosts(flake_file: str) -> tuple[str, ...]:
             for item in static_bindings(inner):
                 found.setdefault(item.path[0], None)
     return tuple(found)
-
-
-def _bindings(root: Node) -> Iterator[Node]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "binding":
-            yield node
-        stack.extend(reversed(node.named_children))
 
 
 def _split(reference: str) -> tuple[str, str | None]:

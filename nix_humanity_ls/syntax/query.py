@@ -328,6 +328,16 @@ def option_lists(attrset: Node, path: Sequence[str]) -> list[NixList]:
     return found
 
 
+def nodes_of_type(root: Node, node_type: str) -> Iterator[Node]:
+    """Every node of `node_type` under `root` (and `root` itself), in document order, without recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == node_type:
+            yield node
+        stack.extend(reversed(node.named_children))
+
+
 def leaves(node: Node) -> Iterator[Node]:
     """The tokens under `node` in order (children-less nodes), without recursion."""
     stack = [node]

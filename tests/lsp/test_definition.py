@@ -7,11 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import lsp_position, open_document, server_config, start_with_nixpkgs
+from tests.conftest import client_with_nixpkgs, lsp_position
 from tests.nixpkgs_fixture import SSHD, line_of, write_tree
 
 TREE = write_tree(Path(tempfile.mkdtemp(prefix="nix-humanity-definition-nixpkgs-")))
@@ -31,12 +30,7 @@ in
 URI = "file:///tmp/nix-humanity-definition/configuration.nix"
 
 
-@pytest_lsp.fixture(scope="module", config=server_config(NIX_PATH=""))
-async def client(lsp_client: LanguageClient):
-    await start_with_nixpkgs(lsp_client, TREE)
-    await open_document(lsp_client, URI, CONFIG)
-    yield
-    await lsp_client.shutdown_session()
+client = client_with_nixpkgs(TREE, URI, CONFIG)
 
 
 async def _definition(client: LanguageClient, needle: str, offset: int = 0) -> list[types.Location]:

@@ -193,3 +193,21 @@ async def test_saving_builds_nothing_unless_build_on_save_is_on(client: Language
     assert last["action"] == "dry-build" and last["status"] == "failed"
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         {"nixHumanity": {"rebuild": {"buildOnSave": False}}}))
+
+
+async def test_dry_activate_and_build_vm(client: LanguageClient):
+    configure()
+    EDITOR.questions = []
+    activated = len(BOX.activated())
+    result = await command(client, "nixHumanity.dryActivate")
+    assert result["status"] == "ok" and result["action"] == "dry-activate", result["summary"]
+    system = BOX.build(BOX.config)
+    assert BOX.activated()[activated:] == [f"dry-activate {system}"] and EDITOR.questions == []  # nothing asked
+
+    before = set(client.progress_reports)
+    result = await command(client, "nixHumanity.buildVm")
+    assert result["status"] == "ok" and result["action"] == "build-vm", result["summary"]
+    assert len(BOX.activated()) == activated + 1  # a VM build activates nothing
+    assert (Path(result["storePath"]) / "bin" / "run-fixture-vm").read_text().count(system) == 1
+    [token] = new_tokens(client, before)
+    assert client.progress_reports[token][0].title == "nixos-rebuild build-vm"

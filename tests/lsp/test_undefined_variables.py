@@ -1,7 +1,7 @@
 """Undefined variables over stdio, while the user types: the diagnostic appears as an undefined name is
 typed and goes away when it is fixed (by hand or by the quick fix); with the user's nixpkgs indexed (a small
 tree the test writes), a name under `with pkgs;` that is no package is a warning with a fix, and `with lib;`
-says nothing."""
+says nothing; a file with two undefined names offers the fix of each."""
 
 from __future__ import annotations
 
@@ -67,12 +67,17 @@ async def _fix(client: LanguageClient, doc: ClientDocument, message: str, title:
     (diagnostic,) = client.diagnostics[doc.uri]
     assert diagnostic.message == message
     (action,) = [a for a in await _fixes(client, doc.uri, diagnostic) if a.title == title]
+    await _apply(client, doc, action)
+    assert not client.diagnostics[doc.uri]
+    return action
+
+
+async def _apply(client: LanguageClient, doc: ClientDocument, action: types.CodeAction) -> None:
+    """Apply the action's edit of `doc` as an editor does, and wait for the new diagnostics."""
     assert action.edit is not None and action.edit.document_changes
     (change,) = action.edit.document_changes
     assert isinstance(change, types.TextDocumentEdit)
     await send_changes(client, doc, apply_text_edits(doc, list(change.edits)))
-    assert not client.diagnostics[doc.uri]
-    return action
 
 
 async def test_appears_while_typing_and_goes_away_when_fixed(client: LanguageClient):
@@ -133,3 +138,23 @@ async def test_with_lib_says_nothing(indexed: LanguageClient):
     text = "{ lib, pkgs, ... }:\nlet\n  tools = with lib; [ fierfox ];\n  more = with pkgs; with lib; [ fierfox ];\nin\n{ }\n"
     await open_document(indexed, uri, text)
     assert not indexed.diagnostics[uri]
+
+
+async def test_two_undefined_names_each_get_their_fix(client: LanguageClient):
+    """Fixing the first name leaves the second undefined; Nix's parser, which stops at the first undefined
+    name, must not count that as an objection to the fix (the check only asks "does it still parse")."""
+    uri = URI.replace("configuration", "two-names")
+    text = ("{ pkgs, ... }:\nlet\n  myTools = [ pkgs.git ];\n  myFonts = [ ];\nin\n{\n"
+            "  environment.systemPackages = myTols;\n  fonts.packages = myFnts;\n}\n")
+    doc = await open_document(client, uri, text)
+    first, second = sorted(client.diagnostics[uri], key=lambda d: d.range.start.line)
+    assert first.message == "undefined variable `myTols`: did you mean `myTools`?"
+    assert second.message == "undefined variable `myFnts`: did you mean `myFonts`?"
+    assert "Change to `myTools`" in [a.title for a in await _fixes(client, uri, first)]
+    assert "Change to `myFonts`" in [a.title for a in await _fixes(client, uri, second)]
+    (action,) = [a for a in await _fixes(client, uri, first) if a.title == "Change to `myTools`"]
+    await _apply(client, doc, action)
+    (left,) = client.diagnostics[uri]
+    assert left.message == second.message
+    await _fix(client, doc, second.message, "Change to `myFonts`")
+    assert "= myTools;" in doc.text and "= myFonts;" in doc.text
