@@ -5,7 +5,8 @@
 with what to do). A dry-build of inputs identical to the last good one answers from the record. Switch and
 boot build first, compare the new system's packages with the running one (closure_diff.py), ask
 `confirm(question)` and only then activate; rollback says what it goes back to and asks too. Every operation
-is recorded (history.py) with its log file, and a failure comes back with the explainer's findings.
+is recorded (history.py) with its one log file, which holds every command the operation ran (a switch's build
+and its activation), and a failure comes back with the explainer's findings.
 
 No LSP types here: the caller passes `on_event` (progress and log lines, possibly from another thread), a
 `threading.Event` that cancels, and `confirm`, which blocks until the user answers.
@@ -80,8 +81,7 @@ class OperationOutcome:
     target: str | None = None
     duration: float = 0.0
     store_path: str | None = None
-    log_file: str | None = None
-    log_files: tuple[str, ...] = ()  # every log of the operation (a switch has the build's and its own)
+    log_file: str | None = None  # the operation's log: every command it ran, in order; None when nothing ran
     findings: tuple[Finding, ...] = ()
     changes: ClosureDiff | None = None
     skipped_from: Record | None = None  # the earlier run a skipped dry-build answered from
@@ -99,7 +99,7 @@ class OperationOutcome:
         return {
             "status": self.status, "action": self.action.value, "summary": self.summary, "backend": self.backend,
             "backendReason": self.backend_reason, "target": self.target, "duration": round(self.duration, 3),
-            "storePath": self.store_path, "logFile": self.log_file, "logFiles": list(self.log_files),
+            "storePath": self.store_path, "logFile": self.log_file,
             "findings": len(self.findings), "changes": self.changes.to_json() if self.changes else None,
             "skippedFrom": self.skipped_from.when() if self.skipped_from else None,
             "generations": [g.to_json() for g in self.generations],
@@ -132,8 +132,7 @@ def run_operation(request: Request, settings: RebuildSettings, on_event: Callabl
     except Exception as error:  # a bug must come back as an answer, not take the server down
         log.exception("the %s operation failed", request.action.value)
         outcome = OperationOutcome("error", request.action, f"{request.action.value} failed: {error}")
-    outcome = attrs.evolve(outcome, duration=time.monotonic() - started, log_files=tuple(operation.logs),
-                           log_file=outcome.log_file or (operation.logs[-1] if operation.logs else None))
+    outcome = attrs.evolve(outcome, duration=time.monotonic() - started, log_file=outcome.log_file or operation.log)
     if request.action is not Action.LIST_GENERATIONS:  # a look at the profile, not an operation on the system
         machine.history.append(Record(
             action=request.action.value, status=outcome.status, backend=outcome.backend, summary=outcome.summary,
@@ -150,7 +149,7 @@ class _Operation:
         self.request, self.settings, self.on_event, self.cancel = request, settings, on_event, cancel
         self.confirm, self.machine, self.style = confirm, machine, style
         self.action = request.action
-        self.logs: list[str] = []
+        self.log: str | None = None  # made by the first command run; the later ones append to it
         self.fingerprint: str | None = None
         self.target: Target | None = None
         self.sources: Mapping[str, bytes] = {}
@@ -228,7 +227,7 @@ class _Operation:
         if self.target is not None and self.target.target_host:
             goal = None  # the generations are on the other machine: nothing to compare here
         elif goal is None:
-            which = f"generation {wanted}" if wanted is not None else "an older generation"
+            which = f"generation {wanted}" if wanted is not None else "older generation"
             known = ", ".join(str(g.id) for g in generations) or "none"
             raise _Stop(self._outcome("failed", f"There is no {which} to roll back to (generations here: {known})."))
         elif goal.current:
@@ -246,7 +245,7 @@ class _Operation:
         generations = list_generations(self.machine.profile_dir, switched=self.machine.history.switched())
         pick = suggested(generations)
         current = next((g for g in generations if g.current), None)
-        summary = (f"{len(generations)} generations; current: {current.id if current else 'unknown'}"
+        summary = (f"{len(generations)} generation{'' if len(generations) == 1 else 's'}; current: {current.id if current else 'unknown'}"
                    + (f"; suggested to go back to: {pick.id} ({pick.when()})" if pick else "") + ".")
         if not generations:
             summary = f"No system generations in {self.machine.profile_dir or 'the system profile directory'}."
@@ -280,9 +279,9 @@ class _Operation:
         return self._run_launch(launch, plan.action)
 
     def _run_launch(self, launch: Launch, action: Action) -> Result:
-        log_path = str(self.machine.history.new_log(action.value))
-        self.logs.append(log_path)
-        return run(launch, action, self.on_event, self.cancel, self.settings.timeout, log_path)
+        if self.log is None:
+            self.log = str(self.machine.history.new_log(self.action.value))
+        return run(launch, action, self.on_event, self.cancel, self.settings.timeout, self.log)
 
     def _switch_generation(self, plan: Plan) -> Result:
         """`nix-env -p <profile> --switch-generation N`, then the generation's own `switch-to-configuration
