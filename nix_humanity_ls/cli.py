@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--file", metavar="CONFIG", help="your configuration (configuration.nix or flake.nix); "
                          "problems are located in it and the files it imports")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    explain.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly")
+    explain.add_argument("--style", choices=("friendly", "concise", "expert"), default="friendly",
+                         help="how findings are worded, as the explanationStyle setting (default: friendly)")
     doctor = commands.add_parser(
         "doctor",
         help="say which nixpkgs and which Nix tools are in use",
@@ -108,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Explain an option (such as services.openssh.enable, or users.users.<name>.shell) from your nixpkgs, "
             "found as `doctor` finds it (a flake in the current folder or /etc/nixos, a channel, NIX_PATH, then "
-            "--nixpkgs), or else from the bundled knowledge. Exit status: 0 when the option is known, 1 when it "
-            "is not (with the closest known names)."
+            "--nixpkgs), or else from the bundled knowledge. A name inside a free-form option (such as "
+            "services.openssh.settings.X11Forwarding) is explained with that option. Exit status: 0 when the "
+            "option is known, 1 when it is not (with the closest known names)."
         ),
     )
     explain_option.add_argument("option", metavar="PATH", help="the option path, dotted")
@@ -231,7 +233,8 @@ def ask_command(args: argparse.Namespace) -> int:
 
 def _ask_knowledge(path: str, nixpkgs: str | None, memory: ChoiceMemory) -> Knowledge:
     """The bundled knowledge with past picks, backed by the packages of the user's nixpkgs, which is found
-    and indexed (from the cache after the first time) only when a word is not in the bundled list."""
+    and indexed (from the cache after the first time) only when a word is not exactly a bundled package or
+    feature (then an old package name of that nixpkgs, or a package only it has, may be what is meant)."""
     import attrs
 
     from .knowledge.packages import PackageIndex

@@ -100,6 +100,7 @@ class Workspace:
         job = OptionsEvaluation(EvaluationRequest(
             location, tuple(folders), index, settings.nix_instantiate, settings.evaluation.memory_limit,
             settings.evaluation.timeout, settings.nix_timeout,
+            flake=settings.rebuild.flake, host=settings.rebuild.host,  # the system a rebuild builds
         ))
 
         def arrived(outcome: Outcome) -> None:

@@ -28,6 +28,8 @@ MODULE_LIST = """\
   ./services/networking/ssh/sshd.nix
   ./services/web-servers/nginx
   ./tasks/filesystems.nix
+  ./config/i18n.nix
+  ./services/networking/wpa_supplicant.nix
   ./programs/foo.nix
   ./rename.nix
   ./misc/broken-syntax.nix
@@ -328,6 +330,43 @@ in
       type = types.listOf types.str;
       description = "Names of supported filesystem types.";
     };
+  };
+}
+"""
+
+I18N = """\
+{ config, lib, ... }:
+{
+  options.i18n.supportedLocales = lib.mkOption {
+    type = lib.types.listOf lib.types.str;
+    default = [ "C.UTF-8/UTF-8" "en_US.UTF-8/UTF-8" ];
+    example = [ "en_US.UTF-8/UTF-8" "nl_NL.UTF-8/UTF-8" "nl_NL/ISO-8859-1" ];
+    description = "List of locales that the system should support.";
+  };
+}
+"""
+
+WPA_SUPPLICANT = """\
+{ config, lib, ... }:
+with lib;
+{
+  options.networking.wireless.networks = mkOption {
+    type = types.attrsOf (types.submodule {
+      options.authProtocols = mkOption {
+        default = [ "WPA-PSK" "WPA-EAP" "SAE" ];
+        type = types.listOf (types.enum [
+          "WPA-PSK"
+          "WPA-EAP"
+          "IEEE8021X"
+          "NONE"
+          "SAE"
+          "OWE"
+        ]);
+        description = "The list of authentication protocols accepted by this network.";
+      };
+    });
+    default = { };
+    description = "The network definitions to automatically connect to.";
   };
 }
 """
@@ -662,6 +701,8 @@ MODULE_FILES = {
     "nixos/modules/services/web-servers/nginx/vhost-options.nix": VHOST_OPTIONS,
     "nixos/modules/services/web-servers/nginx/location-options.nix": LOCATION_OPTIONS,
     "nixos/modules/tasks/filesystems.nix": FILESYSTEMS,
+    "nixos/modules/config/i18n.nix": I18N,
+    "nixos/modules/services/networking/wpa_supplicant.nix": WPA_SUPPLICANT,
     "nixos/modules/programs/foo.nix": PROGRAM_FOO,
     "nixos/modules/rename.nix": RENAME,
     "nixos/modules/misc/broken-syntax.nix": BROKEN_SYNTAX,

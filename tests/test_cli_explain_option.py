@@ -75,3 +75,14 @@ def test_the_bundled_knowledge_without_a_nixpkgs(run):
     unknown = run("services.opensh.enable")
     assert unknown.returncode == 1 and "the bundled knowledge (no nixpkgs was found)" in unknown.stderr
     assert "did you mean `services.openssh.enable`?" in unknown.stderr
+
+
+def test_a_name_inside_a_freeform_option_is_explained_not_unknown(run, tree: Path):
+    result = run("services.openssh.settings.X11Forwarding", "--nixpkgs", str(tree))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("services.openssh.settings.X11Forwarding — a name of your own inside "
+                                    "`services.openssh.settings`. That option is free-form")
+    line = line_of(SSHD, "settings = mkOption")
+    assert f"Declared in {tree}/nixos/modules/services/networking/ssh/sshd.nix:{line}." in result.stdout
+    data = json.loads(run("services.openssh.settings.X11Forwarding", "--nixpkgs", str(tree), "--json").stdout)
+    assert data["kind"] == "freeform" and data["declaration"]["line"] == line

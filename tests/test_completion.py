@@ -107,3 +107,26 @@ def test_state_version_offers_only_its_current_value_with_a_warning():
     assert "not the NixOS version you run" in item.documentation
     assert values('{ system.stateVersion = ""; }', '"', INDEXED) == ("", ["25.11"])  # new file: the tree's release
     assert values('{ system.stateVersion = ""; }', '"') is None  # no nixpkgs, nothing written: nothing to offer
+
+
+def test_list_elements_from_the_element_enum_leaving_out_what_the_list_holds():
+    nets = '{\n  networking.wireless.networks.home.authProtocols = [ "WPA-PSK" "" ];\n}\n'
+    assert values(nets, '"WPA-PSK" "', INDEXED) == ("", ["WPA-EAP", "IEEE8021X", "NONE", "SAE", "OWE"])
+    assert values(nets.replace('""', '"S"'), '"S', INDEXED) == ("S", ["SAE"])
+    bare = '{\n  networking.wireless.networks = { home.authProtocols = [  "SAE" ]; };\n}\n'
+    assert values(bare, "[ ", INDEXED)[1] == ['"WPA-PSK"', '"WPA-EAP"', '"IEEE8021X"', '"NONE"', '"OWE"']
+    assert values(bare.replace("[  ", "[ W "), "[ W", INDEXED) == ("W", ['"WPA-PSK"', '"WPA-EAP"'])
+    wrapped = '{ networking.wireless.networks.x.authProtocols = lib.mkForce ([ "N" ] ++ [ ]); }'
+    assert values(wrapped, '"N', INDEXED) == ("N", ["NONE"])
+    assert values('{ boot.supportedFilesystems = [ "z" ]; }', '"z', INDEXED) is None  # a plain list of strings
+    assert values('{ x = { networking.foo = [ "S" ]; }; }', '"S', INDEXED) is None  # no such option
+
+
+def test_supported_locales_as_glibc_names_and_not_in_a_let_or_a_nested_set():
+    text = '{\n  i18n.supportedLocales = [ "en_US.UTF-8/UTF-8" "de_D" ];\n}\n'
+    assert values(text, '"de_D', INDEXED) == ("de_D", ["de_DE.UTF-8/UTF-8"])
+    assert values(text, '"de_D') == ("de_D", ["de_DE.UTF-8/UTF-8"])  # well known without an index too
+    replaced, offered = values(text.replace('"de_D"', '""'), '/UTF-8" "')
+    assert replaced == "" and "all" in offered and "en_US.UTF-8/UTF-8" not in offered and "C.UTF-8/UTF-8" in offered
+    assert values('let\n  i18n.supportedLocales = [ "de_D" ];\nin { }\n', '"de_D') is None
+    assert values('{ i18n.supportedLocales = [ { a = "de_D"; } ]; }', '"de_D') is None  # inside an element

@@ -218,6 +218,51 @@ def test_a_flake_is_evaluated_with_nix_eval(tree: Path, static: StaticIndex, tmp
     assert (folder / "flake.lock").read_text() == lock  # never rewritten
 
 
+TWO_HOSTS = """\
+{
+  inputs.nixpkgs = { url = "path:%s"; flake = false; };
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.box = import "${nixpkgs}/nixos" { configuration = ./configuration.nix; };
+    nixosConfigurations.laptop = import "${nixpkgs}/nixos" { configuration = { }; };
+  };
+}
+"""
+
+
+def test_the_rebuild_settings_choose_the_flake_and_its_configuration(tmp_path: Path):
+    folder = _configuration(tmp_path / "flake")
+    (folder / "flake.nix").write_text(TWO_HOSTS % tmp_path, encoding="utf-8")
+    channel = NixpkgsLocation(tmp_path, None, None, "setting", "test")
+    find = ev.find_target
+    assert find(channel, [], {}, None, flake=f"{folder}#laptop") == ev.Target(True, folder, "laptop")
+    assert find(channel, [], {}, None, flake=str(folder), host="box") == ev.Target(True, folder, "box")
+    assert find(channel, [], {}, None, flake=f"{folder}#laptop", host="box").host == "box"  # the setting wins
+    assert find(channel, [], {}, None, flake="github:someone/elsewhere", host="box") == ev.Target(False, None)
+    from_lock = attrs.evolve(channel, flake=folder)
+    assert find(from_lock, [], {}, None, hostname="laptop.example.org").host == "laptop"  # as a rebuild matches it
+    assert find(from_lock, [], {}, None, hostname="laptop.example.org", host="box").host == "box"
+
+
+@pytest.mark.skipif(shutil.which("nix") is None, reason="needs nix")
+def test_the_options_come_from_the_configuration_the_rebuild_builds(tree: Path, tmp_path: Path):
+    folder = _configuration(tmp_path / "flake")
+    (folder / "flake.nix").write_text(TWO_HOSTS % tree, encoding="utf-8")
+    locked = subprocess.run(["nix", "--extra-experimental-features", "nix-command flakes", "flake", "lock"],
+                            cwd=folder, capture_output=True, text=True, check=False)
+    assert locked.returncode == 0, locked.stderr
+    static = build_static_index(tree, jobs=1)
+    own = ("my", "backup", "target")  # declared by the module only `box` imports
+    unsure = _run(tree, static, tmp_path / "elsewhere", tmp_path / "cache", flake=str(folder), hostname="nowhere")
+    assert unsure.index is None and "none is named nowhere" in unsure.message  # two configurations, no setting
+    laptop = _run(tree, static, tmp_path / "elsewhere", tmp_path / "cache", flake=f"{folder}#laptop",
+                  hostname="box")
+    assert laptop.index is not None, laptop.message
+    assert f"of the flake in {folder} (configuration laptop)" in laptop.message and laptop.index.find(own) is None
+    box = _run(tree, static, tmp_path / "elsewhere", tmp_path / "cache", flake=str(folder), host="box",
+               hostname="laptop")
+    assert box.index is not None and "(configuration box)" in box.message and box.index.find(own) is not None
+
+
 # -- the cache ------------------------------------------------------------------------------------------------
 
 

@@ -141,7 +141,18 @@ def test_switch_builds_compares_asks_and_only_then_activates(box: Sandbox):
     assert accepted.status == "ok", accepted.summary
     assert box.activated() == [f"switch {accepted.store_path}"]
     assert os.path.realpath(box.profiles / "system") == accepted.store_path
-    assert len(accepted.log_files) == 2  # the build's log and the switch's
+    # one operation, one log: the build's command and output, then the switch's, in order
+    logs = sorted((box.state / "nix-humanity" / "logs").glob("*.log"))
+    assert sorted([declined.log_file, accepted.log_file]) == [str(p) for p in logs]  # one each, no more
+    assert accepted.log_file == History(box.state / "nix-humanity").records()[-1].log_file
+
+    def commands(log: str) -> list[str]:
+        argvs = [line.split() for line in Path(log).read_text().splitlines() if line.startswith("$ ")]
+        return [argv[2] for argv in argvs if os.path.basename(argv[1]) == "nixos-rebuild"]
+
+    assert commands(declined.log_file) == ["build"] and commands(accepted.log_file) == ["build", "switch"]
+    text = Path(accepted.log_file).read_text()
+    assert text.index("nixos-system-fixture") < text.index("$ ", 1) < text.rindex("# switch finished")
     assert History(box.state / "nix-humanity").switched().keys() == {accepted.store_path}
 
 
@@ -153,7 +164,7 @@ def test_confirm_switch_false_does_not_ask(box: Sandbox):
 def test_the_plain_nix_backend_refuses_a_switch_before_building(box: Sandbox):
     outcome = operate(box, Action.SWITCH, backend="nix", answer=None)
     assert outcome.status == "unsupported" and "nixos-rebuild" in outcome.summary
-    assert outcome.log_files == () and box.activated() == []
+    assert outcome.log_file is None and box.activated() == []
 
 
 # ---- generations and rollback ----------------------------------------------------------------------------------
@@ -261,7 +272,7 @@ def test_elevation_without_any_tool_answers_at_once_with_what_to_do(box: Sandbox
     assert "sudo nix-humanity switch" in decision.problem and "rebuild.elevation" in decision.problem
     outcome = operate(box, Action.SWITCH, backend="cli", answer=None, on=machine(box, is_root=False, tools_path=str(empty)))
     assert outcome.status == "needs-root" and outcome.summary == decision.problem
-    assert outcome.log_files == () and box.activated() == []  # nothing was built or run
+    assert outcome.log_file is None and box.activated() == []  # nothing was built or run
     # root needs nothing, and building needs no root
     assert decide_elevation(Action.SWITCH, is_root=True, path=str(empty)).problem is None
     assert decide_elevation(Action.BUILD, is_root=False, path=str(empty)).problem is None

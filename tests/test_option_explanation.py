@@ -7,11 +7,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from nix_humanity_ls.ide.hover import Sources
+from nix_humanity_ls.ide.hover import Sources, hover
 from nix_humanity_ls.ide.option_explanation import explain_option, terminal_text
 from nix_humanity_ls.knowledge.packages import bundled_index
 from nix_humanity_ls.knowledge.vocabulary import bundled_vocabulary
 from nix_humanity_ls.nixpkgs.static_index import build_static_index
+from nix_humanity_ls.syntax.document import Document
 from tests.nixpkgs_fixture import SSHD, line_of, write_tree
 
 TREE = write_tree(Path(tempfile.mkdtemp(prefix="nix-humanity-explain-option-")))
@@ -69,6 +70,27 @@ def test_renamed_groups_and_unknown_paths():
         "users.users.alice.isNormalUser",)
     assert explain_option(("servics", "openssh", "enable"), BUNDLED).suggestions[0] == "services.openssh.enable"
     assert explain_option(("nothing", "like", "this"), INDEXED).suggestions == ()
+
+
+def test_a_name_inside_a_freeform_set_is_explained_with_the_option_it_is_in():
+    path = ("services", "openssh", "settings", "X11Forwarding")
+    found = explain_option(path, INDEXED)
+    assert found.kind == "freeform" and found.type == "types.submodule { … }" and found.default == "{ }"
+    assert found.declaration == (TREE / "nixos/modules/services/networking/ssh/sshd.nix",
+                                 line_of(SSHD, "settings = mkOption"))
+    assert found.markdown.startswith("**services.openssh.settings.X11Forwarding** — a name of your own inside "
+                                     "`services.openssh.settings`")
+    assert "Configuration for `sshd_config(5)`." in found.markdown  # the text of the option it sits in
+    concise = explain_option(path, INDEXED, "concise").markdown
+    assert "\n" not in concise and "accepts any name" in concise
+    assert explain_option(path + ("deeper",), INDEXED).kind == "freeform"
+    assert explain_option(ROOT_LOGIN, INDEXED).kind == "option"  # a declared name inside it stays itself
+    assert explain_option(("services", "openssh", "ports", "x"), INDEXED).kind == "unknown"  # not freeform
+    assert explain_option(path, BUNDLED).kind == "unknown"  # freeform is known only from the index
+    text = "{\n  services.openssh.settings = { X11Forwarding = true; };\n}\n"
+    shown = hover(Document("file:///f.nix", text), text.index("X11") + 1, INDEXED)
+    assert shown is not None and shown.markdown == found.markdown
+    assert text[shown.start : shown.end] == "X11Forwarding"
 
 
 def test_terminal_text_keeps_the_declaration_as_a_path_and_line():

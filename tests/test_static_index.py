@@ -240,8 +240,8 @@ def test_option_above_a_freeform_value(index: StaticIndex):
 
 
 def test_children_of_the_top_and_of_services(index: StaticIndex):
-    assert [c.name for c in index.options.children(())] == ["boot", "fileSystems", "misc", "programs", "services",
-                                                           "users"]
+    assert [c.name for c in index.options.children(())] == ["boot", "fileSystems", "i18n", "misc", "networking",
+                                                           "programs", "services", "users"]
     services = index.options.children(("services",))
     assert [c.name for c in services] == ["nginx", "openssh"]
     assert all(c.option is None and c.has_children for c in services)

@@ -73,6 +73,8 @@ def ask(doc: Document, request: str, knowledge: Knowledge, pick: int | None = No
     except EditError as error:
         return AskResult("error", str(error), doc.source)
     problems = [r for r in resolutions if r.problem is not None]
+    if any(r.refused for r in problems):
+        return AskResult("error", "; ".join(r.problem for r in problems if r.refused), doc.source)  # type: ignore[misc]
     if problems:
         return AskResult("not_understood", "; ".join(_problem_text(r) for r in problems), doc.source)
     chosen: list[Choice] = []

@@ -1,6 +1,6 @@
 """Completion: the next segment of an option path where a binding's name is being typed (inside
 `services = {` → `openssh`, …; after `services.` → the same), an option's value where it is typed
-(`time.timeZone = "Eu|"`, see `value_completion`), and package names in package lists (`with pkgs; [ fi| ]`,
+(`time.timeZone = "Eu|"`) or an element of its list (`[ "de|" ]`, see `value_completion`), and package names in package lists (`with pkgs; [ fi| ]`,
 `pkgs.fi|`). Options come from the user's indexed nixpkgs, or, without it, from the option paths our
 vocabulary knows. Documentation is looked up only when an item is shown (`resolve`)."""
 
@@ -15,7 +15,7 @@ from ..syntax.document import Document
 from ..syntax.query import ATTRSET_TYPES, binding_path, sets_options, text_of
 from .hover import Sources, package_text
 from .option_explanation import option_text
-from .value_completion import STATE_VERSION, ValueSite, option_values, value_site
+from .value_completion import STATE_VERSION, ValueSite, element_site, element_values, option_values, value_site
 
 MAX_ITEMS = 200
 _WORD = re.compile(rb"[A-Za-z0-9_'.-]*$")
@@ -53,7 +53,9 @@ def complete(doc: Document, offset: int, sources: Sources) -> Completions | None
     node = doc.tree.root_node.descendant_for_byte_range(max(start - 1, 0), max(start - 1, 0))
     nix_list = _list_around(node)
     if nix_list is not None:
-        return _packages(nix_list, typed, offset, sources)
+        element = element_site(doc, offset, nix_list)
+        found = _values(element, sources) if element is not None else None
+        return found if found is not None else _packages(nix_list, typed, offset, sources)
     if not _at_name_position(doc, start):
         return None
     return _options(doc, typed, start, offset, sources)
@@ -107,8 +109,13 @@ def _options(doc: Document, typed: str, start: int, offset: int, sources: Source
 
 def _values(site: ValueSite, sources: Sources) -> Completions | None:
     """The values option `site.path` takes that match what is typed (a time zone also by its city); strings
-    without quotes inside a string. `system.stateVersion` has one value, offered whatever is typed."""
-    values = option_values(site.path, sources, site.written)
+    without quotes inside a string; for a list's element, not what the list already holds.
+    `system.stateVersion` has one value, offered whatever is typed."""
+    if site.element:
+        values = [v for v in element_values(site.path, sources)
+                  if (v.text if v.text is not None else v.nix) not in site.present]
+    else:
+        values = option_values(site.path, sources, site.written)
     typed = site.typed.lower() if site.path != STATE_VERSION else ""
     items, by_city = [], []
     for value in values:

@@ -8,7 +8,9 @@
   description.
 
 Facts come from the user's indexed nixpkgs; without it, from our vocabulary (a sentence and the lines that
-switch a feature on). An unknown path gets the closest known option paths as suggestions.
+switch a feature on). A name inside an option's freeform set (`services.openssh.settings.X11Forwarding`, when
+no option of that name is declared) is explained as such, with the text of the option it sits in. An unknown
+path gets the closest known option paths as suggestions.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ MAX_SUGGESTIONS = 5
 @attrs.frozen
 class OptionExplanation:
     path: tuple[str, ...]
-    kind: str  # option, group, renamed, removed, vocabulary (known only to our vocabulary), unknown
+    kind: str  # option, group, renamed, removed, freeform (a name inside a freeform option: that option's
+    # declaration, type and default), vocabulary (known only to our vocabulary), unknown
     markdown: str  # empty when unknown
     declaration: tuple[Path | str, int] | None = None  # file (absolute when the nixpkgs root is known), line
     type: str | None = None
@@ -62,6 +65,12 @@ def explain_option(path: Sequence[str], sources: Sources, style: str = "friendly
                                      declared.type or None, declared.default)
         if options.children(path):
             return OptionExplanation(path, "group", option_text(path, sources, style))
+        above = freeform_above(path, sources)
+        if above is not None:
+            root = sources.nixpkgs_root
+            file = root / above.file if root is not None else above.file
+            return OptionExplanation(path, "freeform", option_text(path, sources, style), (file, above.line),
+                                     above.type or None, above.default)
     text = option_text(path, sources, style)
     if text:
         return OptionExplanation(path, "vocabulary", text)
@@ -92,6 +101,9 @@ def option_text(path: tuple[str, ...], sources: Sources, style: str) -> str:
                 return f"{lead} · a group of {len(children)} settings"
             names = ", ".join(f"`{c.name}`" for c in children[:12]) + (" …" if len(children) > 12 else "")
             return f"{lead}\n\nA group of {len(children)} settings: {names}"
+        above = freeform_above(path, sources)
+        if above is not None:
+            return _freeform_text(path, above, sources, style)
     if not in_short or feature is None:
         return ""
     lead = f"**{dotted}** — {in_short}"
@@ -111,6 +123,26 @@ def _feature(path: tuple[str, ...], vocabulary: Vocabulary) -> Feature | None:
         if first == path or (len(first) > 1 and first[:-1] == path and first[-1] == "enable"):
             return feature
     return None
+
+
+def freeform_above(path: tuple[str, ...], sources: Sources) -> OptionDecl | None:
+    """The freeform option `path` is a name inside of (not the option itself), when no option is declared at
+    `path`: any name may be set there."""
+    above = sources.options.option_above(path) if sources.options is not None else None
+    return above if above is not None and above.freeform and len(above.path) < len(path) else None
+
+
+def _freeform_text(path: tuple[str, ...], above: OptionDecl, sources: Sources, style: str) -> str:
+    dotted, container = ".".join(path), above.name
+    if style == "concise":
+        return f"**{dotted}** — a name of your own in `{container}`, which accepts any name"
+    if style == "expert":
+        lead = f"**{dotted}** — free-form: `{container}` accepts any name" + (f" (`{above.type}`)" if above.type else "")
+    else:
+        lead = (f"**{dotted}** — a name of your own inside `{container}`. That option is free-form: it accepts "
+                "any name here, so NixOS does not check this one against a list of options; what it means is up to "
+                "the program or module that reads it (check the spelling against its documentation).")
+    return f"{lead}\n\n{option_text(above.path, sources, style)}"
 
 
 def _setting_line(setting: Setting) -> str:

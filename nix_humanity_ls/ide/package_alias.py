@@ -19,14 +19,17 @@ from .problem import Problem, QuickFix, Severity
 OLD_NAME = "old-package-name"
 
 
-def package_alias(packages: PackageIndex, name: str) -> PackageAlias | None:
-    """What the user's indexed nixpkgs says of the old name `name`; None when it is no old name."""
+def package_alias(packages: PackageIndex, name: str, fallback: bool = False) -> PackageAlias | None:
+    """What the user's indexed nixpkgs says of the old name `name`; None when it is no old name. With
+    `fallback`, the index's fallback (the user's nixpkgs behind the bundled list, as requests have it) is
+    asked too."""
     for source in packages.sources:
         if isinstance(source, NixpkgsPackages):
             found = source.alias(name)
             if found is not None:
                 return found
-    return None
+    behind = packages.fallback if fallback else None
+    return package_alias(behind, name) if behind is not None else None
 
 
 def new_name(alias: PackageAlias, packages: PackageIndex) -> str | None:

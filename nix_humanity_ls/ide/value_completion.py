@@ -1,5 +1,7 @@
 """Completion of an option's value where one is typed: `time.timeZone = "Eu|";`, `enable = t|`,
-`services.xserver.xkb.layout = |` (also after `lib.mkDefault` or `lib.mkForce`).
+`services.xserver.xkb.layout = |` (also after `lib.mkDefault` or `lib.mkForce`), and of an element of an
+option's list: `i18n.supportedLocales = [ "de|" ];`, `authProtocols = [ | ];` (an element type `enum [ … ]`, or
+well-known values), leaving out what the list already holds.
 
 What may be offered comes from the option's type in the user's nixpkgs (`enum [ … ]`, `bool`, `nullOr`), from
 the system's own databases (time zones, keyboard layouts), from the locales plain-words requests know, and,
@@ -23,7 +25,7 @@ from tree_sitter import Node, Tree
 
 from ..edits.values import nix_string
 from ..syntax.document import Document
-from ..syntax.query import binding_path, sets_options
+from ..syntax.query import binding_path, enclosing_binding, lists_in_value, sets_options
 from ..syntax.parser import parse
 from .option_types import OptionType, parse_type
 
@@ -68,6 +70,8 @@ class ValueSite:
     end: int
     typed: str
     written: str | None  # the contents of a string value already closed by its quote
+    element: bool = False  # an element of the option's list is typed, not the whole value
+    present: frozenset[str] = frozenset()  # the list's other elements (a string's contents, else its Nix text)
 
 
 @attrs.frozen
@@ -141,6 +145,45 @@ def _value_binding(tree: Tree, start: int, end: int) -> Node | None:
     return parent
 
 
+def element_site(doc: Document, offset: int, nix_list: Node) -> ValueSite | None:
+    """Where an element of an option's list is typed: inside a closed string that is an element
+    (`[ "de|" ]`), or a bare word or nothing between elements (`[ | ]`). None when the list is not (part of)
+    an option's value, or the cursor is inside some other element."""
+    binding = enclosing_binding(nix_list)
+    value = binding.child_by_field_name("expression") if binding is not None else None
+    if value is None or not sets_options(doc.tree, binding) or all(
+            found.node != nix_list for found in lists_in_value(value)):
+        return None
+    path = binding_path(binding)
+    elements = list(nix_list.children_by_field_name("element"))
+    typing = next((e for e in elements if e.start_byte < offset < e.end_byte
+                   or (e.type != "string_expression" and e.start_byte <= offset <= e.end_byte)), None)
+    source = doc.source
+    if typing is not None and typing.type == "string_expression":
+        start, end = typing.start_byte + 1, typing.end_byte - 1
+        inside = source[start:end]
+        if source[end : end + 1] != b'"' or any(c in inside for c in (b'"', b"\\", b"$", b"\n")):
+            return None
+        in_string = True
+    elif typing is None or typing.type == "variable_expression":
+        start, end = (typing.start_byte, typing.end_byte) if typing is not None else (offset, offset)
+        if typing is None and nix_list.has_error:
+            return None
+        in_string = False
+    else:
+        return None
+    if not path:
+        return None
+    present = frozenset(_element_text(e) for e in elements if e != typing)
+    typed = source[start:offset].decode("utf-8", "replace")
+    return ValueSite(path, in_string, start, end, typed, None, True, present)
+
+
+def _element_text(element: Node) -> str:
+    text = (element.text or b"").decode("utf-8", "replace")
+    return text[1:-1] if element.type == "string_expression" and len(text) >= 2 else text
+
+
 # -- what an option takes ---------------------------------------------------------------------------------
 
 TRUE, FALSE, NULL = Value("true", None), Value("false", None), Value("null", None)
@@ -191,6 +234,18 @@ def option_values(path: tuple[str, ...], sources: Sources, written: str | None =
     return [attrs.evolve(v, detail="default") if v.nix == default and not v.detail else v for v in unique]
 
 
+def element_values(path: tuple[str, ...], sources: Sources) -> list[Value]:
+    """What may be written as an element of option `path`'s list: its element type's named values (`listOf
+    (enum [ … ])`), then well-known ones (`i18n.supportedLocales`: the locales requests know)."""
+    declared = sources.options.find(path) if sources.options is not None else None
+    parsed = parse_type(declared.type) if declared is not None and declared.type else None
+    found = _named_values(parsed.items[0]) if parsed is not None and parsed.kind == "list" else []
+    known = WELL_KNOWN_ELEMENTS.get(path)
+    if known is not None:
+        found += known()
+    return list(dict.fromkeys(found))
+
+
 def _switch(path: tuple[str, ...], vocabulary: Vocabulary) -> bool:
     """Without an index: options named `enable`, and those our vocabulary sets to true or false, are switches."""
     if path[-1:] == ("enable",):
@@ -234,11 +289,19 @@ def _time_zones() -> list[Value]:
     return _strings((zone, "") for zone in time_zones())
 
 
-def _locales() -> list[Value]:
+def _locale_names() -> list[str]:
     from ..language.resolve import LANGUAGES
 
-    codes = dict.fromkeys(f"{code}.UTF-8" for codes in LANGUAGES.values() for code in codes)
-    return _strings((locale, "") for locale in [*codes, "C.UTF-8"])
+    return [*dict.fromkeys(f"{code}.UTF-8" for codes in LANGUAGES.values() for code in codes), "C.UTF-8"]
+
+
+def _locales() -> list[Value]:
+    return _strings((locale, "") for locale in _locale_names())
+
+
+def _supported_locales() -> list[Value]:
+    """glibc's `name/charset` entries of `i18n.supportedLocales`, and `all`."""
+    return _strings([*((f"{locale}/UTF-8", "") for locale in _locale_names()), ("all", "every locale glibc has")])
 
 
 @functools.cache
@@ -268,4 +331,8 @@ WELL_KNOWN = {
     ("time", "timeZone"): _time_zones,
     ("i18n", "defaultLocale"): _locales,
     ("services", "xserver", "xkb", "layout"): _layouts,
+}
+
+WELL_KNOWN_ELEMENTS = {
+    ("i18n", "supportedLocales"): _supported_locales,
 }

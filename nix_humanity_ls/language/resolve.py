@@ -16,6 +16,7 @@ from ..edits.plan import AddPackages, AddToList, Operation, RemoveFromList, Remo
 from ..edits.values import nix_string
 from ..knowledge.packages import Package, PackageIndex, PackageMatch, bundled_index
 from ..knowledge.vocabulary import Feature, FeatureMatch, Setting, Vocabulary, bundled_vocabulary
+from ..nixpkgs.literals import one_line
 from .requests import Action, Intent
 
 ZONEINFO = "/usr/share/zoneinfo"
@@ -38,6 +39,7 @@ class Resolution:
     choices: tuple[Choice, ...] = ()
     certain: bool = False  # the first choice may be applied without asking
     problem: str | None = None  # why nothing could be chosen
+    refused: bool = False  # the words were understood, but what they ask for cannot be done (`problem` says why)
     suggestions: tuple[str, ...] = ()  # what we do understand that is close
 
 
@@ -132,11 +134,34 @@ def _resolve_install(intent: Intent, knowledge: Knowledge) -> Resolution:
         return Resolution(intent, (install_choice(exact_package.package),), certain=True)
     if exact_feature is not None:
         return Resolution(intent, (feature_choice(exact_feature.feature),), certain=True)
+    old_name = _old_package_name(intent, knowledge)
+    if old_name is not None:
+        return old_name
     removed = knowledge.vocabulary.find_removed(intent.subject)
     if removed is not None and removed.package and knowledge.packages.get(removed.package):
         choice = install_choice(knowledge.packages.get(removed.package))  # type: ignore[arg-type]
         return Resolution(intent, (attrs.evolve(choice, notes=(removed.advice,)),), certain=True)
     return _from_matches(intent, packages, features, knowledge)
+
+
+def _old_package_name(intent: Intent, knowledge: Knowledge) -> Resolution | None:
+    """An old package name of the user's nixpkgs (`aliases.nix`): its new name is installed, and the summary
+    says so; a name nixpkgs removed (it throws) is refused with nixpkgs' own message. None for any other word."""
+    from ..ide.package_alias import package_alias  # the user's nixpkgs is read only for words we lack
+
+    alias = package_alias(knowledge.packages, intent.subject, fallback=True)
+    if alias is None:
+        return None
+    message = one_line(alias.message)
+    if alias.kind == "throw":
+        instead = f"; install `{alias.new}` instead" if alias.new else ""
+        said = f": {message}" if message else ""
+        return Resolution(intent, problem=f"`{alias.name}` is no longer in your nixpkgs{said}{instead}", refused=True)
+    package = knowledge.packages.get(alias.new) if alias.new else None
+    if package is None:
+        return None
+    note = f"`{alias.name}` is an old name for `{package.attr}` in your nixpkgs; added {package.attr}"
+    return Resolution(intent, (attrs.evolve(install_choice(package), notes=(note,)),), certain=True)
 
 
 def _from_matches(

@@ -3,9 +3,11 @@ index, so that options the static reading cannot see (computed names, options of
 of flake inputs) are known too, and "no such option" can be trusted (`OptionIndex.complete`).
 
 What is evaluated:
-- a flake (the nixpkgs came from a `flake.lock`): `nix eval --json FLAKE#nixosConfigurations` with the
-  configuration named after this machine (or the only one), its `options` flattened by nixpkgs' own
-  `lib.optionAttrSetToDocList`; the lock file is never written and nothing is downloaded (`--offline`);
+- a flake (the nixpkgs came from a `flake.lock`, or the `rebuild.flake` setting names one on this machine):
+  `nix eval --json FLAKE#nixosConfigurations` with the configuration a rebuild builds (the `rebuild.host`
+  setting, else the flake reference's `#name`, else this machine's host name as `rebuild/target.py` matches
+  it, else the only one), its `options` flattened by nixpkgs' own `lib.optionAttrSetToDocList`; the lock file
+  is never written and nothing is downloaded (`--offline`);
 - otherwise: `nix-instantiate --eval --strict --json` of `import <nixpkgs/nixos> { configuration = FILE; }`
   with `-I nixpkgs=` the located tree, FILE the `configuration.nix` of a workspace folder, `NIXOS_CONFIG`,
   the `nixos-config` entry of `NIX_PATH` or `/etc/nixos/configuration.nix`, else an empty configuration.
@@ -28,7 +30,6 @@ import marshal
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,7 @@ import attrs
 
 from ..config_folder import configuration_files, in_folder
 from ..edits.values import nix_string
+from ..rebuild.target import choose_host, flake_hosts, local_flake_file, split_flake_reference
 from .cache import cache_dir, index_key, load_plain, save_plain
 from .locate import ETC_NIXOS, NixpkgsLocation, split_nix_path
 from .modules import read_module
@@ -129,11 +131,18 @@ class Outcome:
 
 def find_target(location: NixpkgsLocation, folders: Sequence[str | os.PathLike[str]],
                 environ: Mapping[str, str] | None = None, etc_nixos: Path | None = ETC_NIXOS,
-                hostname: str | None = None) -> Target:
-    """The flake the nixpkgs came from, else the configuration file in use (see the module docstring)."""
+                hostname: str | None = None, flake: str | None = None, host: str | None = None) -> Target:
+    """The flake the settings name (`flake`, `host`: `rebuild.flake` and `rebuild.host`) or the nixpkgs came
+    from, with the configuration a rebuild would build; else the configuration file in use (see the module
+    docstring). A flake reference that is not on this machine cannot be evaluated offline and is passed over."""
     environ = os.environ if environ is None else environ
+    reference, fragment = split_flake_reference(flake) if flake else (None, None)
+    named = local_flake_file(reference) if reference is not None else None
+    if named is not None:
+        return Target(True, Path(named).parent, host or fragment or choose_host(flake_hosts(named), hostname))
     if location.flake is not None:
-        return Target(True, location.flake, hostname if hostname is not None else socket.gethostname())
+        flake_file = str(location.flake / "flake.nix")
+        return Target(True, location.flake, host or choose_host(flake_hosts(flake_file), hostname))
     candidates = [Path(f) / "configuration.nix" for f in folders]
     if environ.get("NIXOS_CONFIG"):
         candidates.append(Path(environ["NIXOS_CONFIG"]))
@@ -321,6 +330,8 @@ class EvaluationRequest:
     cache_directory: Path | None = None  # default: `evaluated-options` beside the index cache
     etc_nixos: Path | None = ETC_NIXOS
     hostname: str | None = None  # default: this machine's
+    flake: str | None = None  # the `rebuild.flake` setting: evaluate the system the rebuild builds
+    host: str | None = None  # the `rebuild.host` setting
 
 
 class OptionsEvaluation:
@@ -356,7 +367,7 @@ class OptionsEvaluation:
         """The merged index and a sentence, or (index None) why there is none. Never raises."""
         request = self.request
         target = find_target(request.location, request.folders, etc_nixos=request.etc_nixos,
-                             hostname=request.hostname)
+                             hostname=request.hostname, flake=request.flake, host=request.host)
         try:
             host, options, from_cache = self._options(target)
         except EvaluationFailed as error:

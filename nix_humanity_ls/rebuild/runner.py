@@ -5,7 +5,8 @@ on a terminal and the whole group can be stopped at once: on cancel or timeout i
 1.5 s later if anything is still there. Nix starts each builder in a session of its own, so the processes
 found under the child when stopping are signalled too. stdout and stderr are read as they come, by one
 thread each; the caller's thread turns the lines into events (`Progress`, `LogLine`, and the `Result` last),
-writes the readable text to a log file, and keeps the plain stderr the explainer reads.
+appends the readable text to a log file (an operation's runs share one log, each under its own `$ command`
+line), and keeps the plain stderr the explainer reads.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ _QUIET_ACTIONS = (Action.LIST_GENERATIONS, Action.ROLLBACK)
 
 def run(launch: Launch, action: Action, on_event: Callable[[Event], None], cancel: threading.Event,
         timeout: float | None = None, log_path: str | None = None) -> Result:
-    """Run `launch` to the end, a cancel or the timeout. Blocks; never raises for the child's failures."""
+    """Run `launch` to the end, a cancel or the timeout. Blocks; never raises for the child's failures.
+    The log at `log_path` is appended to, never truncated."""
     started = time.monotonic()
     wall_start = time.time()
     logfile = _open_log(log_path, launch)
@@ -52,11 +54,11 @@ def _open_log(log_path: str | None, launch: Launch) -> IO[str] | None:
         return None
     try:
         os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
-        logfile = open(log_path, "w", encoding="utf-8", errors="replace")
+        logfile = open(log_path, "a", encoding="utf-8", errors="replace")
     except OSError as err:
         log.warning("cannot write the log %s: %s", log_path, err)
         return None
-    logfile.write(f"$ {' '.join(launch.argv)}\n")
+    logfile.write(("\n" if logfile.tell() else "") + f"$ {' '.join(launch.argv)}\n")
     return logfile
 
 

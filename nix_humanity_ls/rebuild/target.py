@@ -43,11 +43,11 @@ def detect_target(
     """The target for a rebuild started from `config_file` (the file being edited) in `workspace`.
     `flake` and `host` are the settings; `sources` the text of files open in an editor."""
     remote = {"target_host": target_host or None, "build_host": build_host or None}
-    flake_ref, fragment = _split(flake) if flake else (None, None)
+    flake_ref, fragment = split_flake_reference(flake) if flake else (None, None)
     if flake_ref is None:
         flake_ref = _local_flake(config_file, workspace)
     if flake_ref is not None:
-        flake_file = _flake_file(flake_ref)
+        flake_file = local_flake_file(flake_ref)
         chosen = host or fragment or choose_host(flake_hosts(flake_file) if flake_file else (), hostname)
         files = ConfigFiles([flake_file], sources).files if flake_file else ()
         return Target("flake", flake=flake_ref, host=chosen, nixpkgs=nixpkgs, files=files, **remote)
@@ -90,7 +90,7 @@ def flake_hosts(flake_file: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _split(reference: str) -> tuple[str, str | None]:
+def split_flake_reference(reference: str) -> tuple[str, str | None]:
     ref, _, fragment = reference.partition("#")
     if fragment.startswith(f"{CONFIGURATIONS}."):
         fragment = fragment[len(CONFIGURATIONS) + 1:].strip('"')
@@ -135,7 +135,7 @@ def _search_dirs(config_file: str | None, workspace: str | None) -> list[str]:
     return dirs
 
 
-def _flake_file(reference: str) -> str | None:
+def local_flake_file(reference: str) -> str | None:
     """flake.nix of a flake on this machine (`/etc/nixos`, `path:/x`, `git+file:///x`); None for remote ones."""
     for prefix in ("path:", "git+file://", "file://"):
         if reference.startswith(prefix):

@@ -1,6 +1,6 @@
 """Completion over stdio: option path segments where a name is typed (from the user's nixpkgs index when
 there is one, here a small tree the test writes), package names in lists, documentation on resolve, and
-option values (an enum of the tree, switches, time zones, `system.stateVersion`)."""
+option values (an enum of the tree, switches, time zones, `system.stateVersion`) and list elements."""
 
 from __future__ import annotations
 
@@ -123,3 +123,21 @@ async def test_state_version_comes_with_its_warning_and_keeps_it_on_resolve(clie
     assert "not the NixOS version you run" in item.documentation.value
     resolved = await client.completion_item_resolve_async(item)
     assert "not the NixOS version you run" in resolved.documentation.value
+
+
+async def test_list_elements_of_an_enum_typed_list_while_typing(client: LanguageClient):
+    text = '{ config, pkgs, ... }:\n{\n  networking.wireless.networks.home.authProtocols = [ "SAE" ];\n}\n'
+    doc = await open_document(client, URI.replace("configuration", "elements"), text)
+    at = doc.text.index('"SAE" ') + len('"SAE" ')
+    await send_changes(client, doc, [doc.edit(at, at, '"W"')])
+    found = await _complete_after(client, doc, '"SAE" "W')
+    assert [i.label for i in found.items] == ["WPA-PSK", "WPA-EAP"]
+    start = lsp_position(doc.text, at + 1)
+    assert found.items[0].text_edit.range == types.Range(start, lsp_position(doc.text, at + 2))
+    at = doc.text.index("[ ") + 2
+    labels = [i.label for i in (await _complete_after(client, doc, "[ ")).items]
+    assert '"SAE"' not in labels and '"OWE"' in labels  # quoted outside a string, not what the list holds
+    await send_changes(client, doc, [doc.edit(at, at, "OW ")])
+    (item,) = (await _complete_after(client, doc, "[ OW")).items
+    await send_changes(client, doc, [doc.edit(at, at + 2, item.text_edit.new_text)])
+    assert 'authProtocols = [ "OWE" "SAE" "W"];' in doc.text
