@@ -26,6 +26,7 @@ from nix_humanity_ls.nixpkgs.records import OptionDecl, OptionIndex, OptionRenam
 from nix_humanity_ls.nixpkgs.static_index import build_static_index
 from nix_humanity_ls.settings import read_settings
 from tests.nixpkgs_fixture import SSHD, USER_MODULE, line_of, write_tree
+from tests.processes import processes_mentioning
 
 pytestmark = pytest.mark.skipif(shutil.which("nix-instantiate") is None, reason="needs nix-instantiate")
 
@@ -74,24 +75,10 @@ def _run(tree: Path, static: StaticIndex, folder: Path, cache: Path, **settings:
 def _gone(text: str) -> bool:
     """No process whose command line holds `text` is left, after a moment for killed ones to die."""
     for _ in range(100):
-        if not _processes_mentioning(text):
+        if not processes_mentioning(text):
             return True
         time.sleep(0.02)
     return False
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line holds `text` (zombies have an empty one)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                    if text.encode() in handle.read():
-                        found.append(int(pid))
-            except OSError:
-                continue
-    return found
 
 
 # -- the merge ------------------------------------------------------------------------------------------------
@@ -365,10 +352,10 @@ def test_cancel_stops_a_running_evaluation(tree: Path, static: StaticIndex, tmp_
     reported: list[ev.Outcome] = []
     job.start(reported.append)
     for _ in range(200):  # until Nix waits on the FIFO
-        if _processes_mentioning(f"nixos-config={folder}"):
+        if processes_mentioning(f"nixos-config={folder}"):
             break
         time.sleep(0.05)
-    assert _processes_mentioning(f"nixos-config={folder}")
+    assert processes_mentioning(f"nixos-config={folder}")
     job.cancel()
     assert _gone(f"nixos-config={folder}") and job.cancelled
     time.sleep(0.2)

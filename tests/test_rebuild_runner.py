@@ -19,6 +19,7 @@ from nix_humanity_ls.rebuild.explain import explain
 from nix_humanity_ls.rebuild.model import Action, Launch, LogLine, Plan, Progress, Result, Target
 from nix_humanity_ls.rebuild.runner import descendants, run
 
+from tests.processes import alive, processes_mentioning
 from tests.rebuild_fixture import build_user_dir, cached_path, config_with, nix_env, substituter_env, write_config, write_nixpkgs
 
 pytestmark = pytest.mark.skipif(shutil.which("nix-build") is None, reason="needs Nix")
@@ -61,27 +62,6 @@ def start(launch: Launch, action: Action = Action.BUILD, **kwargs):
     thread = threading.Thread(target=lambda: holder.setdefault("result", run(launch, action, recorder, cancel, **kwargs)))
     thread.start()
     return thread, recorder, cancel, holder
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != os.getpid():
-            try:
-                with open(f"/proc/{name}/cmdline", "rb") as f:
-                    if marker.encode() in f.read() and alive(int(name)):
-                        found.append(int(name))
-            except OSError:
-                continue
-    return found
 
 
 def wait_for(condition, seconds: float = 60.0) -> None:

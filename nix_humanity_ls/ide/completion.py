@@ -12,7 +12,7 @@ import attrs
 from tree_sitter import Node
 
 from ..syntax.document import Document
-from ..syntax.query import ATTRSET_TYPES, binding_path, sets_options, text_of
+from ..syntax.query import ATTRSET_TYPES, binding_path, sets_options, shallow_enough, text_of
 from .hover import Sources, package_text
 from .option_explanation import option_text
 from .value_completion import STATE_VERSION, ValueSite, element_site, element_values, option_values, value_site
@@ -43,6 +43,8 @@ PLACEHOLDER = "nixHumanityCompletion"
 
 
 def complete(doc: Document, offset: int, sources: Sources) -> Completions | None:
+    if not shallow_enough(doc.tree, offset):
+        return None
     site = value_site(doc, offset)
     if site is not None:
         return _values(site, sources)

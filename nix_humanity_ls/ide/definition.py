@@ -21,7 +21,7 @@ from tree_sitter import Node
 from ..edits.scope import definition
 from ..files import FileProblem, read_nix_file
 from ..syntax.document import Document
-from ..syntax.query import attrpath_names, text_of
+from ..syntax.query import attrpath_names, shallow_enough, text_of
 from .hover import Sources, option_at
 
 MAX_TARGETS = 10  # files shown for a set of options
@@ -36,6 +36,8 @@ class Target:
 
 def definitions(doc: Document, offset: int, sources: Sources) -> list[Target]:
     """Where the name at `offset` is defined or declared; the cursor may also sit just after the name."""
+    if not shallow_enough(doc.tree, offset):
+        return []
     for at in (offset, offset - 1) if offset > 0 else (offset,):
         node = doc.tree.root_node.descendant_for_byte_range(at, at)
         if node is None:

@@ -18,7 +18,7 @@ from ..knowledge.packages import PackageIndex
 from ..knowledge.vocabulary import Vocabulary
 from ..nixpkgs.records import OptionIndex
 from ..syntax.document import Document
-from ..syntax.query import attrpath_names, binding_path, list_elements, sets_options, text_of
+from ..syntax.query import attrpath_names, binding_path, list_elements, sets_options, shallow_enough, text_of
 from .option_explanation import option_text
 from .package_alias import alias_text
 
@@ -44,7 +44,7 @@ class Sources:
 
 def hover(doc: Document, offset: int, sources: Sources, style: str = "friendly") -> Hover | None:
     node = doc.tree.root_node.descendant_for_byte_range(offset, offset)
-    if node is None:
+    if node is None or not shallow_enough(doc.tree, offset):
         return None
     found = option_at(doc, node)
     if found is not None:

@@ -58,6 +58,16 @@ class NixHumanityServer(LanguageServer):
             raise JsonRpcContentModified(str(error)) from error
 
     def publish(self, uri: str, rules: bool = True) -> None:
+        """Send `uri`'s diagnostics. Called from notification handlers and loop callbacks, where pygls would
+        swallow an exception without a word: a failure is logged here, with its traceback, and told to the client."""
+        try:
+            self._publish(uri, rules)
+        except Exception as error:
+            log.exception("publishing the diagnostics of %s failed", uri)
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Error, f"diagnostics of {uri} could not be computed ({error!r}); see the server's log"))
+
+    def _publish(self, uri: str, rules: bool) -> None:
         if uri not in self.core.documents:
             return
         doc = self.core.documents.get(uri)

@@ -182,6 +182,21 @@ def find_bindings(attrset: Node, path: Sequence[str]) -> list[Binding]:
     return found
 
 
+MAX_CLIMB_DEPTH = 1000  # tree levels; configurations reach about 50
+
+
+def shallow_enough(tree: Tree, offset: int) -> bool:
+    """Whether the node at `offset` lies fewer than `MAX_CLIMB_DEPTH` levels down, counted on one walk down with
+    a tree cursor. Features that climb from there by `Node.parent` ask first: tree-sitter answers `parent` by
+    searching down from the root again, so a climb is quadratic in depth (a hover ten thousand sets deep took
+    20 s) and, for zero-width nodes that deep, recurses in C far enough to crash."""
+    cursor = tree.walk()
+    for _ in range(MAX_CLIMB_DEPTH):
+        if cursor.goto_first_child_for_byte(offset) is None:
+            return True
+    return False
+
+
 def binding_path(binding: Node) -> tuple[str, ...] | None:
     """Absolute path of a `binding` node, climbing through the sets (and set wrappers) that contain it.
 
