@@ -6,8 +6,9 @@ everywhere, `options.a.b = { … }`, `options = { a.b.c = …; }`, a `let`-bound
 reached by `import ./vhost-options.nix { … }` (and one more level below it), `mkEnableOption … // { … }`,
 `mkPackageOption` with and without options, descriptions as `"…"`, `''…''`, `lib.mdDoc`, a `let`-bound text
 and `a + b`, `defaultText`/`literalExpression`, and every rename helper. Package files cover licences written
-as `lib.licenses.unfree`, `licenses.x` under `meta = with lib;`, `with lib.licenses; [ … ]`, and descriptions in
-`"…"`, `''…''` and with `${…}`.
+as `lib.licenses.unfree`, `licenses.x` under `meta = with lib;`, `with lib.licenses; [ … ]`, descriptions in
+`"…"`, `''…''` and with `${…}`, and `meta.broken` as `true`, `false`, a condition over two lines and a commented-out
+`# broken = true;`.
 
 With `evaluation=True` the tree can also be evaluated by real Nix the way `nixpkgs/evaluated.py` evaluates a
 user's system: `lib/default.nix` holds the few functions of nixpkgs' lib that this needs (`mkOption`,
@@ -555,7 +556,35 @@ stdenv.mkDerivation rec {
   meta = {
     description = "Tool version ${version}";
     license = lib.licenses.mit;
+    broken = false;
   };
+}
+""",
+    "ol/old-tool": """\
+{ lib, stdenv }:
+
+stdenv.mkDerivation {
+  pname = "old-tool";
+  version = "0.1";
+  meta = {
+    description = "A tool that no longer builds";
+    # fails since the compiler update
+    broken = true;
+    license = lib.licenses.mit;
+  };
+}
+""",
+    "da/darwin-flaky": """\
+{ lib, stdenv }:
+
+stdenv.mkDerivation {
+  pname = "darwin-flaky";
+  version = "2";
+  meta.description = "Works everywhere but on ARM Macs";
+  # broken = true; (until version 2)
+  meta.broken =
+    stdenv.hostPlatform.isDarwin
+    && stdenv.hostPlatform.isAarch64;
 }
 """,
     "no/no-meta": """\

@@ -60,6 +60,8 @@ def test_round_trip_is_exact(index: StaticIndex, tmp_path: Path):
     assert list(loaded.options.options()) == list(index.options.options())
     assert list(loaded.options.renames()) == list(index.options.renames())
     assert list(loaded.packages.records()) == list(index.packages.records())
+    assert [loaded.packages.get(a).broken for a in ("old-tool", "darwin-flaky", "hello")] == [
+        "true", "stdenv.hostPlatform.isDarwin && stdenv.hostPlatform.isAarch64", ""]
     assert loaded.options.find(("users", "users", "alice", "isNormalUser")) == index.options.get(
         ("users", "users", "<name>", "isNormalUser"))
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind

@@ -1,6 +1,6 @@
 """The static index of a nixpkgs tree: options in every spelling nixpkgs uses, submodules (`<name>` and `*`
 segments, submodule files, several modules extending one option), renames and removals, packages with their
-descriptions and unfree licences, and the package source plugged into the existing `PackageIndex`.
+descriptions, unfree licences and `meta.broken`, and the package source plugged into the existing `PackageIndex`.
 
 The tree is the small one in `nixpkgs_fixture.py`, written to a temporary folder; lines are looked up in the
 fixture text rather than written down, so moving a line in the fixture does not break a test silently.
@@ -19,6 +19,7 @@ import pytest
 
 from nix_humanity_ls.knowledge.packages import BundledPackages, PackageIndex
 from nix_humanity_ls.nixpkgs import static_index
+from nix_humanity_ls.nixpkgs.package_files import package_broken
 from nix_humanity_ls.nixpkgs.records import OptionDecl, StaticIndex
 from nix_humanity_ls.nixpkgs.static_index import build_static_index
 from tests import nixpkgs_fixture as fx
@@ -345,6 +346,38 @@ def test_unfree_licences_as_written(index: StaticIndex, attr: str, unfree: bool,
     assert (found.unfree, found.licenses) == (unfree, licenses)
 
 
+@pytest.mark.parametrize(
+    ("attr", "broken"),
+    [
+        ("old-tool", "true"),  # broken = true; inside meta = { … }, after a comment line
+        ("darwin-flaky", "stdenv.hostPlatform.isDarwin && stdenv.hostPlatform.isAarch64"),  # a condition, two lines
+        ("versioned", ""),  # broken = false;
+        ("hello", ""),
+        ("no-meta", ""),
+        ("firefox", ""),  # known only from all-packages.nix
+    ],
+)
+def test_broken_as_written(index: StaticIndex, attr: str, broken: str):
+    assert package(index, attr).broken == broken
+    assert index.packages.get(attr).broken == broken  # what hover and completion see
+
+
+@pytest.mark.parametrize(
+    ("source", "broken"),
+    [
+        (b"{ meta.broken = true; }", "true"),
+        (b"{ meta = with lib; { broken = with stdenv.hostPlatform; isDarwin; }; }", "with stdenv.hostPlatform; isDarwin"),
+        (b"{ meta = { # broken = true;\n description = \"x\"; }; }", ""),  # commented out
+        (b"{ meta = {\n  description = \"x\"; broken = true;\n}; }", "true"),  # after another binding
+        (b"{ meta = { description = \"broken = true; in a string\"; }; }", ""),  # inside a string
+        (b"{ passthru.broken = true; meta = { }; }", ""),  # not meta's
+        (b"{ broken = true; }", ""),  # no meta at all
+    ],
+)
+def test_package_broken_spellings(source: bytes, broken: str):
+    assert package_broken(source) == broken
+
+
 def test_without_licenses_nix_the_well_known_unfree_names_count(tmp_path: Path):
     index = build_static_index(fx.write_tree(tmp_path, licenses=False), jobs=1)
     assert index.packages.record("firmware-blob").unfree
@@ -358,8 +391,9 @@ def test_top_level_names_of_all_packages(index: StaticIndex):
     assert package(index, "hello").file == "pkgs/by-name/he/hello/package.nix"  # the override keeps package.nix
     assert index.packages.record("empty-dir") is None
     assert sorted(p.attr for p in index.packages.records()) == [
-        "black", "firefox", "firefox-unwrapped", "firmware-blob", "game-launcher", "hello", "hello-unfree",
-        "icc-compiler", "linuxPackages", "no-meta", "python3Packages", "quoted-name", "ripgrep", "versioned",
+        "black", "darwin-flaky", "firefox", "firefox-unwrapped", "firmware-blob", "game-launcher", "hello",
+        "hello-unfree", "icc-compiler", "linuxPackages", "no-meta", "old-tool", "python3Packages", "quoted-name",
+        "ripgrep", "versioned",
     ]
 
 

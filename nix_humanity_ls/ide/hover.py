@@ -113,7 +113,26 @@ def package_text(name: str, sources: Sources, style: str) -> str:
     if not found:
         return alias_text(name, sources.packages)
     description = next((p.description for p in found if p.description), "")
-    head = f"**{name}** — {description}" if description else f"**{name}**"
-    if style == "concise" or not any(p.unfree for p in found):
-        return head
-    return f"{head}\n\nUnfree: it needs `nixpkgs.config.allowUnfree = true;` (or a predicate that allows it)."
+    parts = [f"**{name}** — {description}" if description else f"**{name}**"]
+    if style != "concise" and any(p.unfree for p in found):
+        parts.append("Unfree: it needs `nixpkgs.config.allowUnfree = true;` (or a predicate that allows it).")
+    broken = next((p.broken for p in found if p.broken), "")
+    if broken:
+        parts.append(_broken_note(broken, style))
+    return "\n\n".join(parts)
+
+
+def _broken_note(broken: str, style: str) -> str:
+    """`meta.broken` of the user's nixpkgs in words: always ("true") or under a condition (its source text)."""
+    allow = "`nixpkgs.config.allowBroken = true;`"
+    when = "" if broken == "true" else f" when `{broken}`"
+    if style == "concise":
+        return f"Marked broken{when} (needs {allow})."
+    if style == "expert":
+        return f"`meta.broken = {broken}` in your nixpkgs: Nix refuses to evaluate it, so building fails, unless {allow}."
+    if broken == "true":
+        return (f"Marked broken in your nixpkgs: building it fails unless {allow} is set. It is usually marked "
+                f"for a reason (it does not build or does not work), so a newer nixpkgs or another package may "
+                f"serve better.")
+    return (f"Marked broken{when} in your nixpkgs: on a system where that holds, building it fails unless "
+            f"{allow} is set.")

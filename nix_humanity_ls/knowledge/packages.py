@@ -25,6 +25,7 @@ class Package:
     unfree: bool = False
     kinds: frozenset[str] = frozenset()
     aliases: tuple[str, ...] = ()
+    broken: str = ""  # meta.broken in the user's nixpkgs: "" no, "true" yes, else the condition as written
 
 
 class PackageSource(Protocol):

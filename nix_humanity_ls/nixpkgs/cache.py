@@ -37,7 +37,7 @@ from .static_index import build_static_index
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FORMAT_VERSION = 2  # 2: old package names (aliases.nix), freeform flag of options
+FORMAT_VERSION = 3  # 2: old package names (aliases.nix), freeform flag of options; 3: meta.broken of packages
 MAGIC = "nix-humanity-nixpkgs-index"
 SUFFIX = ".nhidx"
 KEEP = 4  # index files kept per cache folder (the newest), so updates of nixpkgs do not pile up

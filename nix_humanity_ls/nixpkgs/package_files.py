@@ -1,9 +1,10 @@
 """Packages of a nixpkgs tree without evaluating it: `pkgs/by-name/*/*/package.nix` (name, `meta.description`,
-licences written literally) and the names bound at the top of `pkgs/top-level/all-packages.nix`.
+licences written literally, `meta.broken`) and the names bound at the top of `pkgs/top-level/all-packages.nix`.
 
 There are about 25,000 `package.nix` files, so each is read as bytes and searched (`bytes.find` for the
 attribute names, then a regular expression anchored there); only a file whose description is not a plain
-`"…"` or `''…''` string (a concatenation, a `${…}` inside) is parsed with tree-sitter. Which licences are
+`"…"` or `''…''` string (a concatenation, a `${…}` inside), or whose `broken` is neither `true` nor `false`
+(`stdenv.hostPlatform.isDarwin`: broken only where that holds), is parsed with tree-sitter. Which licences are
 unfree comes from the tree's own `lib/licenses.nix` (`free = false;`), falling back to the well-known unfree
 names when that file is missing.
 """
@@ -41,13 +42,14 @@ _DESCRIPTION = re.compile(
     rb"|''((?:[^'$]|'(?!')|\$(?!\{)|''['$\\])*)'')\s*;",  # ''…'' without ${…}
     re.DOTALL,
 )
+_BROKEN = re.compile(rb"broken\s*=\s*([^;]*);")
 _LICENSE = re.compile(rb"license\s*=\s*(with\s+[\w.]+\s*;\s*)?([^;]*);")
 _LICENSE_NAME = re.compile(rb"\blicenses\.([\w-]+)")
 _BARE_NAME = re.compile(rb"(?<![\w.'-])([A-Za-z_][\w'-]*)(?![\w.'-])")
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'-")
 
-# (attr, description, licence names, file relative to the root)
-PackageFacts = tuple[str, str, tuple[str, ...], str]
+# (attr, description, licence names, broken (see `package_broken`), file relative to the root)
+PackageFacts = tuple[str, str, tuple[str, ...], str, str]
 
 
 def by_name_shards(root: str) -> list[str]:
@@ -85,14 +87,14 @@ def _read_shard(root: str, shard: str) -> tuple[list[PackageFacts], list[str]]:
         if isinstance(source, OSError):
             problems.append(f"{relative}: {source.strerror or source}")
             continue
-        found.append((name, package_description(source), package_licenses(source), relative))
+        found.append((name, package_description(source), package_licenses(source), package_broken(source), relative))
     return found, problems
 
 
 def package_description(source: bytes) -> str:
     """`meta.description` of a package file: a cheap search first, a parse only when the text is not a
     plain string (`"a" + b`, `${…}` inside)."""
-    meta = next((at for at in _word_starts(source, b"meta") if _META.match(source, at)), None)
+    meta = _meta_start(source)
     if meta is None:
         return ""
     found_word = False
@@ -104,7 +106,44 @@ def package_description(source: bytes) -> str:
             if quoted is not None:
                 return quoted_text(quoted.decode("utf-8", "replace")).strip()
             return indented_text(indented.decode("utf-8", "replace")).strip()
-    return _parsed_description(source) if found_word else ""
+    if not found_word:
+        return ""
+    value = _parsed_meta(source, "description")
+    if value is None:
+        return ""
+    text = doc_text(value)
+    return (text if text is not None else one_line(text_of(value))).strip()
+
+
+def package_broken(source: bytes) -> str:
+    """`meta.broken` of a package file: "" when not marked (or `false`), "true" when marked broken, else the
+    condition as written on one line (`stdenv.hostPlatform.isDarwin`). A cheap search first; a parse only for
+    a condition. Only a binding that starts its line or follows `{` or `;` counts, so `# broken = true;` and
+    `"… broken = true; …"` do not."""
+    meta = _meta_start(source)
+    if meta is None:
+        return ""
+    for at in _word_starts(source, b"broken", meta):
+        match = _BROKEN.match(source, at)
+        if match is None or not _starts_binding(source, at):
+            continue
+        value = match.group(1).strip()
+        if value in (b"true", b"false"):
+            return "true" if value == b"true" else ""
+        parsed = _parsed_meta(source, "broken")
+        text = one_line(text_of(parsed)) if parsed is not None else ""
+        return "" if text == "false" else text
+    return ""
+
+
+def _starts_binding(source: bytes, at: int) -> bool:
+    before = source[source.rfind(b"\n", 0, at) + 1 : at].rstrip()
+    before = before.removesuffix(b"meta.").rstrip()
+    return not before or before.endswith((b"{", b";"))
+
+
+def _meta_start(source: bytes) -> int | None:
+    return next((at for at in _word_starts(source, b"meta") if _META.match(source, at)), None)
 
 
 def _word_starts(source: bytes, word: bytes, start: int = 0) -> Iterator[int]:
@@ -118,19 +157,18 @@ def _word_starts(source: bytes, word: bytes, start: int = 0) -> Iterator[int]:
         at = source.find(word, at + len(word))
 
 
-def _parsed_description(source: bytes) -> str:
-    tree = parse(source)
-    stack = [tree.root_node]
-    while stack:  # the first `meta = { description = …; }` or `meta.description = …` anywhere
+def _parsed_meta(source: bytes, name: str) -> Node | None:
+    """The value of the first `meta = { <name> = …; }` or `meta.<name> = …` anywhere in the parsed file."""
+    stack = [parse(source).root_node]
+    while stack:
         node = stack.pop()
         if node.type in ATTRSET_TYPES:
             for binding in bindings(node):
-                if binding.path[-2:] == ("meta", "description"):
-                    text = doc_text(binding.value)
-                    return (text if text is not None else one_line(text_of(binding.value))).strip()
+                if binding.path[-2:] == ("meta", name):
+                    return binding.value
             continue
         stack.extend(reversed(node.named_children))
-    return ""
+    return None
 
 
 def package_licenses(source: bytes) -> tuple[str, ...]:

@@ -189,6 +189,7 @@ class NixpkgsPackage:
     unfree: bool = False
     licenses: tuple[str, ...] = ()  # licence names written in meta.license (`unfree`, `mit`, …)
     file: str | None = None  # `pkgs/by-name/…/package.nix`; None for a name known only from all-packages.nix
+    broken: str = ""  # meta.broken: "" not marked, "true" marked broken, else the condition as written
 
 
 @attrs.frozen
@@ -204,7 +205,7 @@ class PackageAlias:
     line: int
 
 
-PackageRow = tuple[str, str, bool, tuple[str, ...], "str | None"]  # the fields of a NixpkgsPackage, in order
+PackageRow = tuple[str, str, bool, tuple[str, ...], "str | None", str]  # the fields of a NixpkgsPackage, in order
 
 
 class NixpkgsPackages:
@@ -247,7 +248,8 @@ class NixpkgsPackages:
             found = self.record(attr)
             if found is None:
                 return None
-            made = self._made[attr] = Package(attr=found.attr, description=found.description, unfree=found.unfree)
+            made = self._made[attr] = Package(attr=found.attr, description=found.description, unfree=found.unfree,
+                                              broken=found.broken)
         return made
 
     def packages(self) -> Iterable[Package]:
@@ -277,7 +279,7 @@ class StaticIndex:
             (r.kind, r.old, r.new, r.message, r.since, file_id(r.file), r.line) for r in self.options.renames()
         )
         packages = tuple(
-            (p.attr, p.description, p.unfree, p.licenses, file_id(p.file))
+            (p.attr, p.description, p.unfree, p.licenses, file_id(p.file), p.broken)
             for p in self.packages.records()
         )
         aliases = tuple((a.name, a.kind, a.new, a.message, a.line) for a in self.packages.aliases())
@@ -300,7 +302,7 @@ class StaticIndex:
             OptionRename(kind, tuple(old), tuple(new) if new is not None else None, message, since, files[file], line)
             for kind, old, new, message, since, file, line in renames
         ]
-        package_rows = [(attr, description, unfree, tuple(licenses), file_name(file))
-                        for attr, description, unfree, licenses, file in packages]
+        package_rows = [(attr, description, unfree, tuple(licenses), file_name(file), broken)
+                        for attr, description, unfree, licenses, file, broken in packages]
         packages_read = NixpkgsPackages(package_rows, root, (PackageAlias(*row) for row in aliases))
         return cls(str(root), OptionIndex(option_records, rename_records), packages_read, tuple(problems))

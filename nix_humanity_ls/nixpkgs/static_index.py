@@ -209,8 +209,9 @@ def _add_option(options: dict[tuple[str, ...], OptionDecl], option: OptionDecl) 
 
 def assemble_packages(by_name: Iterable[PackageFacts], top_names: Iterable[str], unfree: frozenset[str]
                       ) -> list[NixpkgsPackage]:
-    packages = {attr: NixpkgsPackage(attr, description, any(name in unfree for name in licenses), licenses, file)
-                for attr, description, licenses, file in by_name}
+    packages = {attr: NixpkgsPackage(attr, description, any(name in unfree for name in licenses), licenses, file,
+                                     broken)
+                for attr, description, licenses, broken, file in by_name}
     for name in top_names:
         packages.setdefault(name, NixpkgsPackage(name))
     return [packages[attr] for attr in sorted(packages)]
