@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .locate import STORE_DIR, in_store
 from .records import StaticIndex
 from .static_index import build_static_index
 
@@ -41,7 +42,6 @@ FORMAT_VERSION = 3  # 2: old package names (aliases.nix), freeform flag of optio
 MAGIC = "nix-humanity-nixpkgs-index"
 SUFFIX = ".nhidx"
 KEEP = 4  # index files kept per cache folder (the newest), so updates of nixpkgs do not pile up
-STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
 _MARKERS = (
     ".git-revision",
     ".version",
@@ -66,7 +66,7 @@ def index_key(root: str | os.PathLike[str], revision: str | None = None) -> str:
     real = os.path.realpath(os.fspath(root))
     if revision:
         return f"{revision} at {real}"
-    if real.startswith(STORE_DIR.rstrip("/") + "/"):
+    if in_store(real, STORE_DIR):  # read at call time, so tests can point it at a folder of their own
         return real
     return f"{real} as of {_fingerprint(real)}"
 

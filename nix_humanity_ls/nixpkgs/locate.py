@@ -287,16 +287,19 @@ def _accept(path: Path, source: str, how: str, store_dir: str, notes: list[str])
         notes.append(f"{path}, {how}, does not look like nixpkgs (no nixos/modules or pkgs/top-level in it)")
         return None
     real = Path(os.path.realpath(path))
-    in_store = str(real).startswith(store_dir.rstrip("/") + "/")
-    revision = _read_revision(real)
-    return real, source, how, str(real) if in_store else None, revision
+    return real, source, how, str(real) if in_store(real, store_dir) else None, read_revision(real)
 
 
 def _is_nixpkgs(path: Path) -> bool:
     return (path / "nixos" / "modules").is_dir() or (path / "pkgs" / "top-level").is_dir()
 
 
-def _read_revision(path: Path) -> str | None:
+def in_store(path: str | os.PathLike[str], store_dir: str = STORE_DIR) -> bool:
+    """A path inside the Nix store never changes: the path itself identifies its content."""
+    return os.fspath(path).startswith(store_dir.rstrip("/") + "/")
+
+
+def read_revision(path: Path) -> str | None:
     """Channels carry their git revision in `.git-revision`."""
     try:
         text = (path / ".git-revision").read_text(encoding="utf-8").strip()

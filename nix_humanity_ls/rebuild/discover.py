@@ -25,10 +25,11 @@ from collections.abc import Mapping
 
 import attrs
 
+from ..nixpkgs.locate import STORE_DIR
+
 ENV_INSTALLATION = "NIX_HUMANITY_NIXOS_REBUILD"
 COMMANDS = ("nixos-rebuild", "nixos-rebuild-ng")
 SYSTEM_BIN = "/run/current-system/sw/bin"
-STORE_DIR = os.environ.get("NIX_STORE_DIR", "/nix/store")
 MIN_PYTHON = (3, 12)  # the module uses PEP 695 `type` aliases, `typing.override` and PEP 701 f-strings
 _WRAPPER_DEPTH = 5  # makeWrapper chains seen in practice are one or two deep
 _HEAD = 65536  # wrapper scripts and the wrapped Python script's preamble are far smaller

@@ -15,9 +15,10 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 
 from ..config_folder import configuration_files
-from ..nixpkgs.locate import STORE_DIR
+from ..nixpkgs.locate import in_store, locate_nixpkgs, read_revision
 from .model import Target
 
 
@@ -63,31 +64,21 @@ def _base_dir(target: Target) -> str | None:
 
 
 def _nixpkgs_identity(path: str | None, environ: Mapping[str, str], timeout: float) -> str | None:
+    """What pins the nixpkgs a channel build uses (`path`, else `<nixpkgs>` as Nix finds it): a store path, a
+    channel's `.git-revision`, or the commit of a clean git checkout; None when nothing pins it."""
     if path is None:
-        path = _find_nixpkgs(environ, timeout)
-        if path is None:
+        location = locate_nixpkgs((), None, timeout=timeout, environ=environ, etc_nixos=None)
+        if location.path is None:
             return None
-    real = os.path.realpath(path)
-    if real.startswith(STORE_DIR.rstrip("/") + "/"):
+        real, revision = str(location.path), location.revision
+    else:
+        real = os.path.realpath(path)
+        revision = read_revision(Path(real))
+    if in_store(real):
         return real  # a store path never changes
-    try:
-        with open(os.path.join(real, ".git-revision"), encoding="utf-8") as handle:
-            revision = handle.read().strip()
-        if revision:
-            return f"rev:{revision}"
-    except OSError:
-        pass
+    if revision:
+        return f"rev:{revision}"
     return _clean_git_commit(real, timeout)
-
-
-def _find_nixpkgs(environ: Mapping[str, str], timeout: float) -> str | None:
-    try:
-        done = subprocess.run(["nix-instantiate", "--find-file", "nixpkgs"], env=dict(environ),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    found = done.stdout.strip()
-    return found if done.returncode == 0 and found else None
 
 
 def _clean_git_commit(path: str, timeout: float) -> str | None:
