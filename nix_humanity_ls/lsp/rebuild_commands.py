@@ -67,14 +67,6 @@ class RebuildState:
         self.tasks: set[asyncio.Task] = set()  # builds started by saves, kept until they end
 
 
-def state(ls: NixHumanityServer) -> RebuildState:
-    found = getattr(ls, "_rebuild_state", None)
-    if found is None:
-        found = RebuildState()
-        ls._rebuild_state = found  # type: ignore[attr-defined]
-    return found
-
-
 def register(server: NixHumanityServer) -> None:
     for name, action in COMMANDS.items():
         server.command(name)(_command(action))
@@ -82,7 +74,7 @@ def register(server: NixHumanityServer) -> None:
 
 
 def cancel_command(ls, *_arguments: object) -> dict[str, str]:  # noqa: ANN001 - pygls evaluates the hints
-    running = state(ls).cancel
+    running = ls.rebuild.cancel
     if running is None:
         return {"status": "idle", "summary": "No rebuild is running."}
     running.set()
@@ -127,7 +119,7 @@ def _folders(ls: NixHumanityServer) -> list[str]:
 
 async def run_command(ls: NixHumanityServer, action: Action, options: object) -> dict[str, object]:
     request = _request(ls, action, options)
-    rebuild = state(ls)
+    rebuild = ls.rebuild
     if rebuild.cancel is not None:
         return {"status": "busy", "summary": "Another rebuild is running; wait for it or cancel it (nixHumanity.cancel)."}
     cancel = threading.Event()
@@ -241,7 +233,7 @@ def _confirm(ls: NixHumanityServer, loop: asyncio.AbstractEventLoop, cancel: thr
 def publish_findings(ls: NixHumanityServer, outcome: OperationOutcome) -> None:
     """Replace the last build's diagnostics with this one's: cleared after a good build, kept as they were
     after a cancel or a refusal (nothing new was learnt)."""
-    findings = state(ls).findings
+    findings = ls.rebuild.findings
     open_uris = {to_fs_path(uri): uri for uri in ls.core.documents.uris()}
     for path in findings.update(outcome):
         if path in open_uris:
@@ -255,7 +247,7 @@ def publish_findings(ls: NixHumanityServer, outcome: OperationOutcome) -> None:
 
 def _report(ls: NixHumanityServer, doc: Document) -> FileReport | None:
     """The last build's report on an open document, while it still holds the text the build read."""
-    report = state(ls).findings.report(to_fs_path(doc.uri))
+    report = ls.rebuild.findings.report(to_fs_path(doc.uri))
     return report if report is not None and report.source == doc.source else None
 
 
@@ -301,7 +293,7 @@ def code_actions(ls: NixHumanityServer, doc: Document, start: int, end: int) -> 
 
 
 def _workspace_edit(ls: NixHumanityServer, fix: FileFix, encoding: PositionEncoding) -> types.WorkspaceEdit | None:
-    findings = state(ls).findings
+    findings = ls.rebuild.findings
     open_docs = {to_fs_path(uri): uri for uri in ls.core.documents.uris()}
     changes = []
     for path, edits in fix.edits_by_file():
@@ -319,8 +311,8 @@ def _workspace_edit(ls: NixHumanityServer, fix: FileFix, encoding: PositionEncod
 def build_on_save(ls: NixHumanityServer, uri: str) -> None:
     """With `rebuild.buildOnSave` on, a save starts a dry-build in the background (unless one is running);
     its findings are published like a command's."""
-    if not ls.core.settings.rebuild.build_on_save or state(ls).cancel is not None:
+    if not ls.core.settings.rebuild.build_on_save or ls.rebuild.cancel is not None:
         return
     task = asyncio.get_running_loop().create_task(run_command(ls, Action.DRY_BUILD, {"file": to_fs_path(uri)}))
-    state(ls).tasks.add(task)
-    task.add_done_callback(state(ls).tasks.discard)
+    ls.rebuild.tasks.add(task)
+    task.add_done_callback(ls.rebuild.tasks.discard)

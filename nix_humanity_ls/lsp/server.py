@@ -43,6 +43,7 @@ class NixHumanityServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("nix-humanity-ls", __version__, protocol_cls=_Protocol)
         self.core = Workspace()
+        self.rebuild = rebuild_commands.RebuildState()  # the running operation and the last build's findings
 
     @property
     def encoding(self) -> PositionEncoding:
